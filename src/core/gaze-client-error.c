@@ -1,0 +1,520 @@
+/* gaze-client-error.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "gaze-client"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "gaze-client-error.h"
+
+#define MAX_SERVICE_MESSAGE 240
+
+typedef struct
+{
+  gint64  retry_after_ms;
+  char   *request_id;
+} GazeClientErrorPrivate;
+
+static void
+gaze_client_error_private_init (GazeClientErrorPrivate *priv)
+{
+  priv->retry_after_ms = -1;
+  priv->request_id = NULL;
+}
+
+static void
+gaze_client_error_private_copy (const GazeClientErrorPrivate *src,
+                                GazeClientErrorPrivate       *dest)
+{
+  dest->retry_after_ms = src->retry_after_ms;
+  dest->request_id = g_strdup (src->request_id);
+}
+
+static void
+gaze_client_error_private_clear (GazeClientErrorPrivate *priv)
+{
+  g_clear_pointer (&priv->request_id, g_free);
+}
+
+G_DEFINE_EXTENDED_ERROR (GazeClientError, gaze_client_error)
+
+/**
+ * gaze_client_error_get_retry_after_ms:
+ * @error: a #GError
+ *
+ * Returns: how long the service asked to wait, or -1 when it did not say
+ */
+gint64
+gaze_client_error_get_retry_after_ms (const GError *error)
+{
+  GazeClientErrorPrivate *priv;
+
+  if (error == NULL || !(priv = gaze_client_error_get_private (error)))
+    return -1;
+
+  return priv->retry_after_ms;
+}
+
+/**
+ * gaze_client_error_get_request_id:
+ * @error: a #GError
+ *
+ * Returns: (nullable): the service's id of the failed request, for support
+ */
+const char *
+gaze_client_error_get_request_id (const GError *error)
+{
+  GazeClientErrorPrivate *priv;
+
+  if (error == NULL || !(priv = gaze_client_error_get_private (error)))
+    return NULL;
+
+  return priv->request_id;
+}
+
+static gboolean
+parse_non_negative (const char *text,
+                    gdouble     scale,
+                    gint64     *out_ms)
+{
+  g_autofree char *trimmed = NULL;
+  char *end = NULL;
+  gdouble value;
+
+  if (text == NULL)
+    return FALSE;
+
+  trimmed = g_strstrip (g_strdup (text));
+  if (trimmed[0] == '\0')
+    return FALSE;
+
+  value = g_ascii_strtod (trimmed, &end);
+  if (end == trimmed || *end != '\0' || !(value >= 0) || value > 1e9)
+    return FALSE;
+
+  *out_ms = (gint64)(value * scale + 0.5);
+
+  return TRUE;
+}
+
+/**
+ * gaze_client_parse_retry_after:
+ * @retry_after: (nullable): the Retry-After header, seconds or an HTTP date
+ * @retry_after_ms: (nullable): the retry-after-ms header
+ * @message: (nullable): the service's message, which may say "retry after N seconds"
+ * @now: (nullable): the time an HTTP date is measured from, or %NULL for now
+ *
+ * Returns: the wait in milliseconds, or -1 when nothing says
+ */
+gint64
+gaze_client_parse_retry_after (const char *retry_after,
+                               const char *retry_after_ms,
+                               const char *message,
+                               GDateTime  *now)
+{
+  gint64 ms;
+
+  if (parse_non_negative (retry_after_ms, 1, &ms))
+    return ms;
+
+  if (parse_non_negative (retry_after, 1000, &ms))
+    return ms;
+
+  if (retry_after != NULL)
+    {
+      g_autoptr(GDateTime) when = soup_date_time_new_from_http_string (retry_after);
+
+      if (when != NULL)
+        {
+          g_autoptr(GDateTime) local_now = now ? g_date_time_ref (now) : g_date_time_new_now_utc ();
+          GTimeSpan span = g_date_time_difference (when, local_now);
+
+          return MAX (0, span / G_TIME_SPAN_MILLISECOND);
+        }
+    }
+
+  if (message != NULL)
+    {
+      g_autoptr(GRegex) regex = g_regex_new ("retry after (\\d{1,9}) seconds?", G_REGEX_CASELESS, 0, NULL);
+      g_autoptr(GMatchInfo) match = NULL;
+
+      if (g_regex_match (regex, message, 0, &match))
+        {
+          g_autofree char *seconds = g_match_info_fetch (match, 1);
+
+          return g_ascii_strtoll (seconds, NULL, 10) * 1000;
+        }
+    }
+
+  return -1;
+}
+
+static JsonObject *
+get_object_member (JsonObject *object,
+                   const char *name)
+{
+  JsonNode *node;
+
+  if (object == NULL || !(node = json_object_get_member (object, name)) || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+
+  return json_node_get_object (node);
+}
+
+static const char *
+get_string_member (JsonObject *object,
+                   const char *name)
+{
+  JsonNode *node;
+
+  if (object == NULL ||
+      !(node = json_object_get_member (object, name)) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+static gboolean
+get_boolean_member (JsonObject *object,
+                    const char *name)
+{
+  JsonNode *node;
+
+  if (object == NULL ||
+      !(node = json_object_get_member (object, name)) ||
+      json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    return FALSE;
+
+  return json_node_get_boolean (node);
+}
+
+/* Azure's error body is {"error": {"code", "message", "param", ...}}; the
+ * code is sometimes a number in a string ("429") and the other fields may
+ * be missing or null. Returns the "error" object, or NULL.
+ */
+static JsonObject *
+parse_error_object (JsonParser *parser,
+                    GBytes     *body)
+{
+  JsonNode *root;
+  gsize size = 0;
+  const char *data;
+
+  if (body == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (body, &size);
+  if (size == 0 || !json_parser_load_from_data (parser, data, size, NULL))
+    return NULL;
+
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+
+  return get_object_member (json_node_get_object (root), "error");
+}
+
+static const char *
+category_label (const char *name)
+{
+  if (g_str_equal (name, "hate"))
+    return _("hate");
+  if (g_str_equal (name, "sexual"))
+    return _("sexual content");
+  if (g_str_equal (name, "violence"))
+    return _("violence");
+  if (g_str_equal (name, "self_harm"))
+    return _("self-harm");
+  if (g_str_equal (name, "jailbreak"))
+    return _("jailbreak attempt");
+  if (g_str_equal (name, "profanity"))
+    return _("profanity");
+  if (g_str_equal (name, "indirect_attack"))
+    return _("indirect attack");
+  if (g_str_equal (name, "custom_blocklists"))
+    return _("a blocked word list");
+  return NULL;
+}
+
+static const char *
+severity_label (const char *severity)
+{
+  if (g_strcmp0 (severity, "low") == 0)
+    return _("low");
+  if (g_strcmp0 (severity, "medium") == 0)
+    return _("medium");
+  if (g_strcmp0 (severity, "high") == 0)
+    return _("high");
+  return NULL;
+}
+
+static void
+describe_blocklists (JsonNode *node,
+                     GString  *out)
+{
+  JsonArray *array;
+  gboolean filtered = FALSE;
+
+  /* Older versions send an array of {filtered, id}; newer ones an object
+   * with "filtered" and "details".
+   */
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      array = json_node_get_array (node);
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          JsonNode *item = json_array_get_element (array, i);
+
+          if (JSON_NODE_HOLDS_OBJECT (item) && get_boolean_member (json_node_get_object (item), "filtered"))
+            filtered = TRUE;
+        }
+    }
+  else if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      filtered = get_boolean_member (json_node_get_object (node), "filtered");
+    }
+
+  if (filtered)
+    {
+      if (out->len > 0)
+        g_string_append (out, ", ");
+      g_string_append (out, category_label ("custom_blocklists"));
+    }
+}
+
+/**
+ * gaze_client_describe_filter_results:
+ *
+ * Lists the categories a content filter result marks as filtered, in words,
+ * with their severity: "violence (medium), hate (high)".
+ */
+char *
+gaze_client_describe_filter_results (JsonObject *results)
+{
+  GString *out = g_string_new (NULL);
+  g_autoptr(GList) names = NULL;
+
+  if (results == NULL)
+    return g_string_free (out, FALSE);
+
+  names = json_object_get_members (results);
+  for (const GList *l = names; l; l = l->next)
+    {
+      const char *name = l->data;
+      JsonNode *node = json_object_get_member (results, name);
+      JsonObject *category;
+      const char *label;
+      const char *severity;
+
+      if (g_str_equal (name, "custom_blocklists"))
+        {
+          describe_blocklists (node, out);
+          continue;
+        }
+
+      if (!JSON_NODE_HOLDS_OBJECT (node) || !(label = category_label (name)))
+        continue;
+
+      category = json_node_get_object (node);
+      if (!get_boolean_member (category, "filtered"))
+        continue;
+
+      if (out->len > 0)
+        g_string_append (out, ", ");
+
+      severity = severity_label (get_string_member (category, "severity"));
+      if (severity != NULL)
+        /* Translators: a content filter category and its severity, e.g. "violence (medium)" */
+        g_string_append_printf (out, _("%s (%s)"), label, severity);
+      else
+        g_string_append (out, label);
+    }
+
+  return g_string_free (out, FALSE);
+}
+
+static char *
+shorten (const char *text)
+{
+  g_autofree char *flat = NULL;
+  const char *end;
+
+  if (text == NULL)
+    return NULL;
+
+  flat = g_strstrip (g_strdelimit (g_strdup (text), "\r\n\t", ' '));
+  if (!g_utf8_validate (flat, -1, &end))
+    flat[end - flat] = '\0';
+
+  if (g_utf8_strlen (flat, -1) <= MAX_SERVICE_MESSAGE)
+    return g_steal_pointer (&flat);
+
+  *g_utf8_offset_to_pointer (flat, MAX_SERVICE_MESSAGE - 1) = '\0';
+
+  return g_strconcat (flat, "…", NULL);
+}
+
+static GError *
+new_error (GazeClientError  code,
+           gint64           retry_after_ms,
+           const char      *request_id,
+           char            *message)
+{
+  GError *error = g_error_new_literal (GAZE_CLIENT_ERROR, code, message);
+  GazeClientErrorPrivate *priv = gaze_client_error_get_private (error);
+
+  priv->retry_after_ms = retry_after_ms;
+  priv->request_id = g_strdup (request_id);
+  g_free (message);
+
+  return error;
+}
+
+/**
+ * gaze_client_error_new_literal:
+ * @code: what went wrong
+ * @message: the sentence to show
+ * @request_id: (nullable): the service's id of the request
+ *
+ * Returns: (transfer full): a new error in %GAZE_CLIENT_ERROR
+ */
+GError *
+gaze_client_error_new_literal (GazeClientError  code,
+                               const char      *message,
+                               const char      *request_id)
+{
+  return new_error (code, -1, request_id, g_strdup (message));
+}
+
+/**
+ * gaze_client_error_new_from_http:
+ * @status: the HTTP status, not 2xx
+ * @body: (nullable): the response body
+ * @deployment: (nullable): the deployment the request went to
+ * @retry_after: (nullable): the Retry-After header
+ * @retry_after_ms: (nullable): the retry-after-ms header
+ * @request_id: (nullable): the apim-request-id or x-request-id header
+ *
+ * Turns a failed response into a sentence that says what to fix.
+ *
+ * Returns: (transfer full): a new error in %GAZE_CLIENT_ERROR
+ */
+GError *
+gaze_client_error_new_from_http (guint       status,
+                                 GBytes     *body,
+                                 const char *deployment,
+                                 const char *retry_after,
+                                 const char *retry_after_ms,
+                                 const char *request_id)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonObject *error_object = parse_error_object (parser, body);
+  const char *code = get_string_member (error_object, "code");
+  const char *message = get_string_member (error_object, "message");
+  const char *param = get_string_member (error_object, "param");
+
+  switch (status)
+    {
+    case SOUP_STATUS_UNAUTHORIZED:
+      return new_error (GAZE_CLIENT_ERROR_UNAUTHORIZED, -1, request_id,
+                        g_strdup (_("Azure did not accept the API key. Copy “KEY 1” from the “Keys and Endpoint” page of your resource in the Azure portal and paste it in Preferences.")));
+
+    case SOUP_STATUS_FORBIDDEN:
+      return new_error (GAZE_CLIENT_ERROR_FORBIDDEN, -1, request_id,
+                        g_strdup (_("This key has no access to the resource, or a network rule of the resource blocks this computer. Check the key, and the “Networking” page of the resource in the Azure portal.")));
+
+    case SOUP_STATUS_NOT_FOUND:
+      if (g_strcmp0 (code, "DeploymentNotFound") == 0)
+        {
+          if (deployment != NULL)
+            return new_error (GAZE_CLIENT_ERROR_DEPLOYMENT_NOT_FOUND, -1, request_id,
+                              g_strdup_printf (_("This resource has no deployment named “%s”. Check the name under “Deployments” in Azure AI Foundry; it is case-sensitive. A deployment made in the last few minutes may not be ready yet."),
+                                               deployment));
+          return new_error (GAZE_CLIENT_ERROR_DEPLOYMENT_NOT_FOUND, -1, request_id,
+                            g_strdup (_("This resource has no deployment with that name. Check the name under “Deployments” in Azure AI Foundry; it is case-sensitive.")));
+        }
+      return new_error (GAZE_CLIENT_ERROR_ENDPOINT_NOT_FOUND, -1, request_id,
+                        g_strdup (_("The endpoint does not answer like an Azure OpenAI resource. Check the endpoint and the API version in Preferences; the endpoint looks like https://myresource.openai.azure.com.")));
+
+    case 429: /* Too Many Requests; libsoup 3.2 has no name for it */
+      {
+        gint64 wait_ms = gaze_client_parse_retry_after (retry_after, retry_after_ms, message, NULL);
+
+        if (wait_ms >= 0)
+          {
+            gint64 seconds = MAX (1, (wait_ms + 999) / 1000);
+
+            return new_error (GAZE_CLIENT_ERROR_RATE_LIMITED, wait_ms, request_id,
+                              g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                            "Azure is limiting how often this deployment may be used. Try again in %"G_GINT64_FORMAT" second, or raise the deployment’s rate limit in Azure AI Foundry.",
+                                                            "Azure is limiting how often this deployment may be used. Try again in %"G_GINT64_FORMAT" seconds, or raise the deployment’s rate limit in Azure AI Foundry.",
+                                                            seconds),
+                                               seconds));
+          }
+
+        return new_error (GAZE_CLIENT_ERROR_RATE_LIMITED, -1, request_id,
+                          g_strdup (_("Azure is limiting how often this deployment may be used. Wait a minute and try again, or raise the deployment’s rate limit in Azure AI Foundry.")));
+      }
+
+    case SOUP_STATUS_BAD_REQUEST:
+      if (g_strcmp0 (code, "content_filter") == 0)
+        {
+          JsonObject *inner = get_object_member (error_object, "innererror");
+          JsonObject *results = get_object_member (inner, "content_filter_result");
+          g_autofree char *categories = NULL;
+
+          if (results == NULL)
+            results = get_object_member (inner, "content_filter_results");
+
+          categories = gaze_client_describe_filter_results (results);
+          if (categories[0] != '\0')
+            return new_error (GAZE_CLIENT_ERROR_CONTENT_FILTERED, -1, request_id,
+                              g_strdup_printf (_("Azure’s content filter blocked the question: %s. Rephrase it or use other photos."),
+                                               categories));
+          return new_error (GAZE_CLIENT_ERROR_CONTENT_FILTERED, -1, request_id,
+                            g_strdup (_("Azure’s content filter blocked the question. Rephrase it or use other photos.")));
+        }
+      else
+        {
+          g_autofree char *short_message = shorten (message);
+
+          if (short_message != NULL && short_message[0] != '\0' && param != NULL && param[0] != '\0')
+            return new_error (GAZE_CLIENT_ERROR_BAD_REQUEST, -1, request_id,
+                              g_strdup_printf (_("Azure refused the request: %s (parameter “%s”)"),
+                                               short_message, param));
+          if (short_message != NULL && short_message[0] != '\0')
+            return new_error (GAZE_CLIENT_ERROR_BAD_REQUEST, -1, request_id,
+                              g_strdup_printf (_("Azure refused the request: %s"), short_message));
+          return new_error (GAZE_CLIENT_ERROR_BAD_REQUEST, -1, request_id,
+                            g_strdup (_("Azure refused the request without saying why. Check the API version in Preferences.")));
+        }
+
+    case SOUP_STATUS_INTERNAL_SERVER_ERROR:
+    case SOUP_STATUS_BAD_GATEWAY:
+    case SOUP_STATUS_SERVICE_UNAVAILABLE:
+    case SOUP_STATUS_GATEWAY_TIMEOUT:
+      return new_error (GAZE_CLIENT_ERROR_SERVER_ERROR,
+                        gaze_client_parse_retry_after (retry_after, retry_after_ms, NULL, NULL),
+                        request_id,
+                        g_strdup_printf (_("Azure OpenAI had a problem on its side (HTTP %u). Try again in a moment."),
+                                         status));
+
+    default:
+      if (status >= 500)
+        return new_error (GAZE_CLIENT_ERROR_SERVER_ERROR, -1, request_id,
+                          g_strdup_printf (_("Azure OpenAI had a problem on its side (HTTP %u). Try again in a moment."),
+                                           status));
+      return new_error (GAZE_CLIENT_ERROR_HTTP, -1, request_id,
+                        g_strdup_printf (_("Azure OpenAI answered with an unexpected error (HTTP %u). Check the endpoint in Preferences and try again."),
+                                         status));
+    }
+}

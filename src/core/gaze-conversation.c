@@ -1,0 +1,230 @@
+/* gaze-conversation.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "gaze-conversation"
+
+#include "config.h"
+
+#include "gaze-conversation.h"
+
+/* The service keeps no state: every request carries the whole
+ * conversation, with the prepared images of earlier turns, which are kept
+ * here so that they are not decoded again.
+ */
+
+typedef struct
+{
+  char      *question;
+  GPtrArray *images;
+  char      *answer;
+} Turn;
+
+struct _GazeConversation
+{
+  GObject    parent_instance;
+
+  GPtrArray *turns;
+};
+
+G_DEFINE_FINAL_TYPE (GazeConversation, gaze_conversation, G_TYPE_OBJECT)
+
+enum {
+  CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+turn_free (gpointer data)
+{
+  Turn *turn = data;
+
+  g_free (turn->question);
+  g_clear_pointer (&turn->images, g_ptr_array_unref);
+  g_free (turn->answer);
+  g_free (turn);
+}
+
+static void
+gaze_conversation_finalize (GObject *object)
+{
+  GazeConversation *self = (GazeConversation *)object;
+
+  g_clear_pointer (&self->turns, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (gaze_conversation_parent_class)->finalize (object);
+}
+
+static void
+gaze_conversation_class_init (GazeConversationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = gaze_conversation_finalize;
+
+  /**
+   * GazeConversation::changed:
+   *
+   * Emitted when a turn was added or the conversation was cleared.
+   */
+  signals[CHANGED] = g_signal_new ("changed",
+                                   G_TYPE_FROM_CLASS (klass),
+                                   G_SIGNAL_RUN_LAST,
+                                   0, NULL, NULL, NULL,
+                                   G_TYPE_NONE, 0);
+}
+
+static void
+gaze_conversation_init (GazeConversation *self)
+{
+  self->turns = g_ptr_array_new_with_free_func (turn_free);
+}
+
+GazeConversation *
+gaze_conversation_new (void)
+{
+  return g_object_new (GAZE_TYPE_CONVERSATION, NULL);
+}
+
+guint
+gaze_conversation_get_n_turns (GazeConversation *self)
+{
+  g_return_val_if_fail (GAZE_IS_CONVERSATION (self), 0);
+
+  return self->turns->len;
+}
+
+static Turn *
+get_turn (GazeConversation *self,
+          guint             turn)
+{
+  g_return_val_if_fail (GAZE_IS_CONVERSATION (self), NULL);
+  g_return_val_if_fail (turn < self->turns->len, NULL);
+
+  return g_ptr_array_index (self->turns, turn);
+}
+
+const char *
+gaze_conversation_get_question (GazeConversation *self,
+                                guint             turn)
+{
+  Turn *t = get_turn (self, turn);
+
+  return t ? t->question : NULL;
+}
+
+const char *
+gaze_conversation_get_answer (GazeConversation *self,
+                              guint             turn)
+{
+  Turn *t = get_turn (self, turn);
+
+  return t ? t->answer : NULL;
+}
+
+/**
+ * gaze_conversation_get_images:
+ *
+ * Returns: (transfer none) (element-type GazeImage): the images of @turn
+ */
+GPtrArray *
+gaze_conversation_get_images (GazeConversation *self,
+                              guint             turn)
+{
+  Turn *t = get_turn (self, turn);
+
+  return t ? t->images : NULL;
+}
+
+static GPtrArray *
+copy_images (GPtrArray *images)
+{
+  GPtrArray *copy = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; images != NULL && i < images->len; i++)
+    g_ptr_array_add (copy, g_object_ref (g_ptr_array_index (images, i)));
+
+  return copy;
+}
+
+/**
+ * gaze_conversation_add_turn:
+ * @self: a #GazeConversation
+ * @question: what was asked
+ * @images: (nullable) (element-type GazeImage): the images sent with it
+ * @answer: what the model answered
+ *
+ * Adds a completed turn. Failed turns are never added, so that they are
+ * not sent again.
+ */
+void
+gaze_conversation_add_turn (GazeConversation *self,
+                            const char       *question,
+                            GPtrArray        *images,
+                            const char       *answer)
+{
+  Turn *turn;
+
+  g_return_if_fail (GAZE_IS_CONVERSATION (self));
+  g_return_if_fail (question != NULL);
+  g_return_if_fail (answer != NULL);
+
+  turn = g_new0 (Turn, 1);
+  turn->question = g_strdup (question);
+  turn->images = copy_images (images);
+  turn->answer = g_strdup (answer);
+  g_ptr_array_add (self->turns, turn);
+
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+void
+gaze_conversation_clear (GazeConversation *self)
+{
+  g_return_if_fail (GAZE_IS_CONVERSATION (self));
+
+  if (self->turns->len == 0)
+    return;
+
+  g_ptr_array_set_size (self->turns, 0);
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
+/**
+ * gaze_conversation_build_request:
+ * @self: a #GazeConversation
+ * @api_version: the api-version the request goes to
+ * @question: the new question
+ * @images: (nullable) (element-type GazeImage): the images sent with it
+ *
+ * Returns: (transfer full): a request that carries every earlier turn, with
+ *   its images, and then the new question
+ */
+GazeRequest *
+gaze_conversation_build_request (GazeConversation *self,
+                                 const char       *api_version,
+                                 const char       *question,
+                                 GPtrArray        *images)
+{
+  GazeRequest *request;
+
+  g_return_val_if_fail (GAZE_IS_CONVERSATION (self), NULL);
+  g_return_val_if_fail (question != NULL, NULL);
+
+  request = gaze_request_new (api_version);
+
+  for (guint i = 0; i < self->turns->len; i++)
+    {
+      Turn *turn = g_ptr_array_index (self->turns, i);
+
+      gaze_request_add_user_message (request, turn->question, turn->images);
+      gaze_request_add_assistant_message (request, turn->answer);
+    }
+
+  gaze_request_add_user_message (request, question, images);
+
+  return request;
+}

@@ -1,0 +1,235 @@
+/* gaze-reply.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "gaze-reply"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+
+#include "gaze-client-error.h"
+#include "gaze-reply.h"
+
+G_DEFINE_BOXED_TYPE (GazeReply, gaze_reply, gaze_reply_copy, gaze_reply_free)
+
+GazeReply *
+gaze_reply_new (void)
+{
+  GazeReply *self = g_new0 (GazeReply, 1);
+
+  self->content = g_strdup ("");
+  self->prompt_tokens = -1;
+  self->completion_tokens = -1;
+  self->total_tokens = -1;
+
+  return self;
+}
+
+GazeReply *
+gaze_reply_copy (const GazeReply *self)
+{
+  GazeReply *copy;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  copy = g_memdup2 (self, sizeof *self);
+  copy->content = g_strdup (self->content);
+  copy->finish_reason = g_strdup (self->finish_reason);
+  copy->request_id = g_strdup (self->request_id);
+  copy->filtered = g_strdup (self->filtered);
+
+  return copy;
+}
+
+void
+gaze_reply_free (GazeReply *self)
+{
+  if (self == NULL)
+    return;
+
+  g_free (self->content);
+  g_free (self->finish_reason);
+  g_free (self->request_id);
+  g_free (self->filtered);
+  g_free (self);
+}
+
+static JsonNode *
+get_member (JsonObject *object,
+            const char *name,
+            JsonNodeType type)
+{
+  JsonNode *node;
+
+  if (object == NULL || !(node = json_object_get_member (object, name)))
+    return NULL;
+
+  return JSON_NODE_TYPE (node) == type ? node : NULL;
+}
+
+static const char *
+get_string (JsonObject *object,
+            const char *name)
+{
+  JsonNode *node = get_member (object, name, JSON_NODE_VALUE);
+
+  return node && json_node_get_value_type (node) == G_TYPE_STRING ? json_node_get_string (node) : NULL;
+}
+
+static gint64
+get_count (JsonObject *object,
+           const char *name)
+{
+  JsonNode *node = get_member (object, name, JSON_NODE_VALUE);
+
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_INT64)
+    return -1;
+
+  return MAX (-1, json_node_get_int (node));
+}
+
+static JsonObject *
+get_object (JsonObject *object,
+            const char *name)
+{
+  JsonNode *node = get_member (object, name, JSON_NODE_OBJECT);
+
+  return node ? json_node_get_object (node) : NULL;
+}
+
+static GError *
+unreadable (void)
+{
+  return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_UNREADABLE_REPLY,
+                                        _("The service sent a reply Gaze cannot read. Try again; if it keeps happening, check that the endpoint belongs to an Azure OpenAI resource."),
+                                        NULL);
+}
+
+/* gpt-4 vision-preview on Azure sent finish_details {"type": "stop" |
+ * "max_tokens"} instead of finish_reason; map it to the names of today.
+ */
+static char *
+dup_finish_reason (JsonObject *choice)
+{
+  const char *reason = get_string (choice, "finish_reason");
+  JsonObject *details;
+
+  if (reason != NULL)
+    return g_strdup (reason);
+
+  if ((details = get_object (choice, "finish_details")) &&
+      (reason = get_string (details, "type")))
+    {
+      if (g_str_equal (reason, "max_tokens"))
+        return g_strdup ("length");
+      return g_strdup (reason);
+    }
+
+  return NULL;
+}
+
+/**
+ * gaze_reply_parse:
+ * @body: the body of a 200 response to a request without streaming
+ * @error: a location for a #GError in %GAZE_CLIENT_ERROR
+ *
+ * Reads the first choice's text and finish reason and the token usage.
+ * The body is untrusted: every node's type is checked before it is read.
+ *
+ * Returns: (transfer full): the reply, or %NULL with @error set
+ */
+GazeReply *
+gaze_reply_parse (GBytes  *body,
+                  GError **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr(GazeReply) self = NULL;
+  JsonObject *root_object;
+  JsonObject *choice;
+  JsonObject *message;
+  JsonObject *usage;
+  JsonNode *root;
+  JsonNode *choices;
+  JsonNode *first;
+  const char *data;
+  const char *content;
+  gsize size = 0;
+
+  g_return_val_if_fail (body != NULL, NULL);
+
+  data = g_bytes_get_data (body, &size);
+  if (size == 0 || !json_parser_load_from_data (parser, data, size, NULL))
+    {
+      g_propagate_error (error, unreadable ());
+      return NULL;
+    }
+
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_propagate_error (error, unreadable ());
+      return NULL;
+    }
+
+  root_object = json_node_get_object (root);
+
+  if (!(choices = get_member (root_object, "choices", JSON_NODE_ARRAY)) ||
+      json_array_get_length (json_node_get_array (choices)) == 0 ||
+      !(first = json_array_get_element (json_node_get_array (choices), 0)) ||
+      !JSON_NODE_HOLDS_OBJECT (first))
+    {
+      g_propagate_error (error, unreadable ());
+      return NULL;
+    }
+
+  choice = json_node_get_object (first);
+  message = get_object (choice, "message");
+
+  self = gaze_reply_new ();
+  self->finish_reason = dup_finish_reason (choice);
+
+  if (g_strcmp0 (self->finish_reason, "content_filter") == 0)
+    {
+      g_autofree char *categories = gaze_client_describe_filter_results (get_object (choice, "content_filter_results"));
+
+      if (categories[0] != '\0')
+        self->filtered = g_steal_pointer (&categories);
+    }
+
+  /* A filtered answer comes with no content at all; anything else that is
+   * not a string means the reply is not what it claims to be.
+   */
+  if (message != NULL && json_object_has_member (message, "content"))
+    {
+      JsonNode *node = json_object_get_member (message, "content");
+
+      if (!JSON_NODE_HOLDS_NULL (node))
+        {
+          if (!(content = get_string (message, "content")))
+            {
+              g_propagate_error (error, unreadable ());
+              return NULL;
+            }
+
+          g_free (self->content);
+          self->content = g_strdup (content);
+        }
+    }
+  else if (message == NULL && g_strcmp0 (self->finish_reason, "content_filter") != 0)
+    {
+      g_propagate_error (error, unreadable ());
+      return NULL;
+    }
+
+  if ((usage = get_object (root_object, "usage")))
+    {
+      self->prompt_tokens = get_count (usage, "prompt_tokens");
+      self->completion_tokens = get_count (usage, "completion_tokens");
+      self->total_tokens = get_count (usage, "total_tokens");
+    }
+
+  return g_steal_pointer (&self);
+}

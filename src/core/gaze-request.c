@@ -1,0 +1,341 @@
+/* gaze-request.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "gaze-request"
+
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+
+#include "gaze-endpoint.h"
+#include "gaze-request.h"
+
+/* The original GPT-4 Vision preview took user content as an array of plain
+ * strings and {"image": base64} objects; every later version takes typed
+ * parts with an image_url object.
+ */
+#define LEGACY_API_VERSION "2023-08-01-preview"
+
+typedef enum
+{
+  ROLE_USER,
+  ROLE_ASSISTANT,
+} Role;
+
+typedef struct
+{
+  Role       role;
+  char      *text;
+  GPtrArray *images;
+} Message;
+
+struct _GazeRequest
+{
+  GObject    parent_instance;
+
+  char      *api_version;
+  char      *system_prompt;
+  GPtrArray *messages;
+  guint      max_tokens;
+  guint      stream : 1;
+};
+
+G_DEFINE_FINAL_TYPE (GazeRequest, gaze_request, G_TYPE_OBJECT)
+
+static void
+message_free (gpointer data)
+{
+  Message *message = data;
+
+  g_free (message->text);
+  g_clear_pointer (&message->images, g_ptr_array_unref);
+  g_free (message);
+}
+
+gboolean
+gaze_api_version_is_legacy (const char *api_version)
+{
+  return g_strcmp0 (api_version, LEGACY_API_VERSION) == 0;
+}
+
+static void
+gaze_request_finalize (GObject *object)
+{
+  GazeRequest *self = (GazeRequest *)object;
+
+  g_clear_pointer (&self->api_version, g_free);
+  g_clear_pointer (&self->system_prompt, g_free);
+  g_clear_pointer (&self->messages, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (gaze_request_parent_class)->finalize (object);
+}
+
+static void
+gaze_request_class_init (GazeRequestClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = gaze_request_finalize;
+}
+
+static void
+gaze_request_init (GazeRequest *self)
+{
+  self->messages = g_ptr_array_new_with_free_func (message_free);
+  self->max_tokens = GAZE_DEFAULT_MAX_TOKENS;
+}
+
+/**
+ * gaze_request_new:
+ * @api_version: (nullable): the api-version the request goes to
+ *
+ * Returns: (transfer full): an empty request
+ */
+GazeRequest *
+gaze_request_new (const char *api_version)
+{
+  GazeRequest *self = g_object_new (GAZE_TYPE_REQUEST, NULL);
+
+  self->api_version = g_strdup (api_version ? api_version : GAZE_DEFAULT_API_VERSION);
+
+  return self;
+}
+
+const char *
+gaze_request_get_api_version (GazeRequest *self)
+{
+  g_return_val_if_fail (GAZE_IS_REQUEST (self), NULL);
+
+  return self->api_version;
+}
+
+void
+gaze_request_set_system_prompt (GazeRequest *self,
+                                const char  *system_prompt)
+{
+  g_return_if_fail (GAZE_IS_REQUEST (self));
+
+  g_free (self->system_prompt);
+  self->system_prompt = NULL;
+
+  if (system_prompt != NULL)
+    {
+      g_autofree char *trimmed = g_strstrip (g_strdup (system_prompt));
+
+      if (trimmed[0] != '\0')
+        self->system_prompt = g_steal_pointer (&trimmed);
+    }
+}
+
+void
+gaze_request_set_max_tokens (GazeRequest *self,
+                             guint        max_tokens)
+{
+  g_return_if_fail (GAZE_IS_REQUEST (self));
+  g_return_if_fail (max_tokens > 0);
+
+  self->max_tokens = max_tokens;
+}
+
+void
+gaze_request_set_stream (GazeRequest *self,
+                         gboolean     stream)
+{
+  g_return_if_fail (GAZE_IS_REQUEST (self));
+
+  self->stream = !!stream;
+}
+
+gboolean
+gaze_request_get_stream (GazeRequest *self)
+{
+  g_return_val_if_fail (GAZE_IS_REQUEST (self), FALSE);
+
+  return self->stream;
+}
+
+/**
+ * gaze_request_add_user_message:
+ * @self: a #GazeRequest
+ * @text: what the person asked
+ * @images: (nullable) (element-type GazeImage): the prepared images sent with it
+ */
+void
+gaze_request_add_user_message (GazeRequest *self,
+                               const char  *text,
+                               GPtrArray   *images)
+{
+  Message *message;
+
+  g_return_if_fail (GAZE_IS_REQUEST (self));
+  g_return_if_fail (text != NULL);
+
+  message = g_new0 (Message, 1);
+  message->role = ROLE_USER;
+  message->text = g_strdup (text);
+  message->images = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; images != NULL && i < images->len; i++)
+    {
+      g_return_if_fail (GAZE_IS_IMAGE (g_ptr_array_index (images, i)));
+      g_ptr_array_add (message->images, g_object_ref (g_ptr_array_index (images, i)));
+    }
+
+  g_ptr_array_add (self->messages, message);
+}
+
+void
+gaze_request_add_assistant_message (GazeRequest *self,
+                                    const char  *text)
+{
+  Message *message;
+
+  g_return_if_fail (GAZE_IS_REQUEST (self));
+  g_return_if_fail (text != NULL);
+
+  message = g_new0 (Message, 1);
+  message->role = ROLE_ASSISTANT;
+  message->text = g_strdup (text);
+
+  g_ptr_array_add (self->messages, message);
+}
+
+static void
+add_legacy_user_content (JsonBuilder   *builder,
+                         const Message *message)
+{
+  json_builder_begin_array (builder);
+
+  if (message->text[0] != '\0')
+    json_builder_add_string_value (builder, message->text);
+
+  for (guint i = 0; i < message->images->len; i++)
+    {
+      GazeImage *image = g_ptr_array_index (message->images, i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "image");
+      json_builder_add_string_value (builder, gaze_image_get_base64 (image));
+      json_builder_end_object (builder);
+    }
+
+  json_builder_end_array (builder);
+}
+
+static void
+add_user_content (JsonBuilder   *builder,
+                  const Message *message)
+{
+  json_builder_begin_array (builder);
+
+  if (message->text[0] != '\0' || message->images->len == 0)
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "type");
+      json_builder_add_string_value (builder, "text");
+      json_builder_set_member_name (builder, "text");
+      json_builder_add_string_value (builder, message->text);
+      json_builder_end_object (builder);
+    }
+
+  for (guint i = 0; i < message->images->len; i++)
+    {
+      GazeImage *image = g_ptr_array_index (message->images, i);
+      g_autofree char *url = g_strconcat ("data:image/jpeg;base64,", gaze_image_get_base64 (image), NULL);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "type");
+      json_builder_add_string_value (builder, "image_url");
+      json_builder_set_member_name (builder, "image_url");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "url");
+      json_builder_add_string_value (builder, url);
+      json_builder_set_member_name (builder, "detail");
+      json_builder_add_string_value (builder, gaze_detail_to_string (gaze_image_get_detail (image)));
+      json_builder_end_object (builder);
+      json_builder_end_object (builder);
+    }
+
+  json_builder_end_array (builder);
+}
+
+static void
+add_text_message (JsonBuilder *builder,
+                  const char  *role,
+                  const char  *text)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "role");
+  json_builder_add_string_value (builder, role);
+  json_builder_set_member_name (builder, "content");
+  json_builder_add_string_value (builder, text);
+  json_builder_end_object (builder);
+}
+
+/**
+ * gaze_request_to_bytes:
+ * @self: a #GazeRequest
+ *
+ * Builds the JSON body in the shape that @self's api-version takes.
+ *
+ * Returns: (transfer full): the body
+ */
+GBytes *
+gaze_request_to_bytes (GazeRequest *self)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonGenerator) generator = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  gboolean legacy;
+  char *json;
+  gsize length;
+
+  g_return_val_if_fail (GAZE_IS_REQUEST (self), NULL);
+
+  legacy = gaze_api_version_is_legacy (self->api_version);
+  builder = json_builder_new_immutable ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "messages");
+  json_builder_begin_array (builder);
+
+  if (self->system_prompt != NULL)
+    add_text_message (builder, "system", self->system_prompt);
+
+  for (guint i = 0; i < self->messages->len; i++)
+    {
+      const Message *message = g_ptr_array_index (self->messages, i);
+
+      if (message->role == ROLE_ASSISTANT)
+        {
+          add_text_message (builder, "assistant", message->text);
+          continue;
+        }
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "role");
+      json_builder_add_string_value (builder, "user");
+      json_builder_set_member_name (builder, "content");
+      if (legacy)
+        add_legacy_user_content (builder, message);
+      else
+        add_user_content (builder, message);
+      json_builder_end_object (builder);
+    }
+
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "max_tokens");
+  json_builder_add_int_value (builder, self->max_tokens);
+  json_builder_set_member_name (builder, "stream");
+  json_builder_add_boolean_value (builder, self->stream);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  generator = json_generator_new ();
+  json_generator_set_root (generator, root);
+  json = json_generator_to_data (generator, &length);
+
+  return g_bytes_new_take (json, length);
+}

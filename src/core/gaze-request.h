@@ -1,0 +1,38 @@
+/* gaze-request.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib-object.h>
+
+#include "gaze-image.h"
+
+G_BEGIN_DECLS
+
+#define GAZE_TYPE_REQUEST (gaze_request_get_type ())
+
+G_DECLARE_FINAL_TYPE (GazeRequest, gaze_request, GAZE, REQUEST, GObject)
+
+#define GAZE_DEFAULT_MAX_TOKENS 800
+
+gboolean     gaze_api_version_is_legacy         (const char  *api_version);
+
+GazeRequest *gaze_request_new                   (const char  *api_version);
+const char  *gaze_request_get_api_version       (GazeRequest *self);
+void         gaze_request_set_system_prompt     (GazeRequest *self,
+                                                 const char  *system_prompt);
+void         gaze_request_set_max_tokens        (GazeRequest *self,
+                                                 guint        max_tokens);
+void         gaze_request_set_stream            (GazeRequest *self,
+                                                 gboolean     stream);
+gboolean     gaze_request_get_stream            (GazeRequest *self);
+void         gaze_request_add_user_message      (GazeRequest *self,
+                                                 const char  *text,
+                                                 GPtrArray   *images);
+void         gaze_request_add_assistant_message (GazeRequest *self,
+                                                 const char  *text);
+GBytes      *gaze_request_to_bytes              (GazeRequest *self);
+
+G_END_DECLS

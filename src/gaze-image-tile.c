@@ -1,0 +1,307 @@
+/* gaze-image-tile.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "gaze-image-tile"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "gaze-image-tile.h"
+
+/* A photo attached to the next question: it prepares itself in a worker
+ * thread, shows its thumbnail and prepared size, and can be removed.
+ */
+struct _GazeImageTile
+{
+  GtkWidget     parent_instance;
+
+  GCancellable *cancellable;
+  GazeImage    *image;
+  char         *name;
+
+  GtkPicture   *picture;
+  GtkSpinner   *spinner;
+  GtkLabel     *name_label;
+  GtkLabel     *size_label;
+};
+
+enum {
+  PROP_0,
+  PROP_IMAGE,
+  PROP_BUSY,
+  N_PROPS
+};
+
+enum {
+  FAILED,
+  REMOVE,
+  N_SIGNALS
+};
+
+static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (GazeImageTile, gaze_image_tile, GTK_TYPE_WIDGET)
+
+static void
+gaze_image_tile_set_name (GazeImageTile *self,
+                          const char    *name)
+{
+  g_autofree char *description = NULL;
+
+  g_assert (GAZE_IS_IMAGE_TILE (self));
+
+  g_free (self->name);
+  self->name = g_strdup (name);
+  gtk_label_set_label (self->name_label, name);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self), name);
+
+  /* Translators: the accessible description of a photo being prepared */
+  description = g_strdup_printf (_("%s, preparing"), name);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, description,
+                                  -1);
+}
+
+static void
+gaze_image_tile_prepared_cb (GObject      *object,
+                             GAsyncResult *result,
+                             gpointer      user_data)
+{
+  g_autoptr(GazeImageTile) self = user_data;
+  g_autoptr(GazeImage) image = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *size = NULL;
+  g_autofree char *description = NULL;
+
+  g_assert (GAZE_IS_IMAGE_TILE (self));
+
+  if (!(image = gaze_image_prepare_finish (result, &error)))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_signal_emit (self, signals[FAILED], 0, error);
+      return;
+    }
+
+  g_set_object (&self->image, image);
+
+  texture = gdk_texture_new_for_pixbuf (gaze_image_get_pixbuf (image));
+  gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
+  gtk_spinner_stop (self->spinner);
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
+
+  /* Translators: the size of a prepared photo in pixels, width × height */
+  size = g_strdup_printf (_("%d × %d"), gaze_image_get_width (image), gaze_image_get_height (image));
+  gtk_label_set_label (self->size_label, size);
+
+  /* Translators: the accessible description of a photo: its name and size */
+  description = g_strdup_printf (_("%s, %d × %d pixels"),
+                                 self->name, gaze_image_get_width (image), gaze_image_get_height (image));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, description,
+                                  -1);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+}
+
+static void
+gaze_image_tile_remove_action (GtkWidget  *widget,
+                               const char *action_name,
+                               GVariant   *param)
+{
+  GazeImageTile *self = GAZE_IMAGE_TILE (widget);
+
+  g_cancellable_cancel (self->cancellable);
+  g_signal_emit (self, signals[REMOVE], 0);
+}
+
+static void
+gaze_image_tile_dispose (GObject *object)
+{
+  GazeImageTile *self = (GazeImageTile *)object;
+
+  g_cancellable_cancel (self->cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), GAZE_TYPE_IMAGE_TILE);
+
+  G_OBJECT_CLASS (gaze_image_tile_parent_class)->dispose (object);
+}
+
+static void
+gaze_image_tile_finalize (GObject *object)
+{
+  GazeImageTile *self = (GazeImageTile *)object;
+
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->image);
+  g_clear_pointer (&self->name, g_free);
+
+  G_OBJECT_CLASS (gaze_image_tile_parent_class)->finalize (object);
+}
+
+static void
+gaze_image_tile_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  GazeImageTile *self = GAZE_IMAGE_TILE (object);
+
+  switch (prop_id)
+    {
+    case PROP_IMAGE:
+      g_value_set_object (value, self->image);
+      break;
+
+    case PROP_BUSY:
+      g_value_set_boolean (value, gaze_image_tile_get_busy (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+gaze_image_tile_class_init (GazeImageTileClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = gaze_image_tile_dispose;
+  object_class->finalize = gaze_image_tile_finalize;
+  object_class->get_property = gaze_image_tile_get_property;
+
+  properties[PROP_IMAGE] =
+    g_param_spec_object ("image", NULL, NULL,
+                         GAZE_TYPE_IMAGE,
+                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_BUSY] =
+    g_param_spec_boolean ("busy", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * GazeImageTile::failed:
+   * @error: why the image could not be prepared, in a sentence
+   */
+  signals[FAILED] = g_signal_new ("failed",
+                                  G_TYPE_FROM_CLASS (klass),
+                                  G_SIGNAL_RUN_LAST,
+                                  0, NULL, NULL, NULL,
+                                  G_TYPE_NONE, 1, G_TYPE_ERROR);
+
+  /**
+   * GazeImageTile::remove:
+   *
+   * The person asked to take this image off the question.
+   */
+  signals[REMOVE] = g_signal_new ("remove",
+                                  G_TYPE_FROM_CLASS (klass),
+                                  G_SIGNAL_RUN_LAST,
+                                  0, NULL, NULL, NULL,
+                                  G_TYPE_NONE, 0);
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gazeapp/Gaze/gaze-image-tile.ui");
+  gtk_widget_class_bind_template_child (widget_class, GazeImageTile, picture);
+  gtk_widget_class_bind_template_child (widget_class, GazeImageTile, spinner);
+  gtk_widget_class_bind_template_child (widget_class, GazeImageTile, name_label);
+  gtk_widget_class_bind_template_child (widget_class, GazeImageTile, size_label);
+
+  gtk_widget_class_install_action (widget_class, "tile.remove", NULL, gaze_image_tile_remove_action);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "imagetile");
+}
+
+static void
+gaze_image_tile_init (GazeImageTile *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->cancellable = g_cancellable_new ();
+  gtk_spinner_start (self->spinner);
+  /* Translators: shown under a photo while it is being made ready */
+  gtk_label_set_label (self->size_label, _("Preparing…"));
+}
+
+/**
+ * gaze_image_tile_new_for_file:
+ * @file: the photo
+ * @detail: how closely the model should look at it
+ *
+ * Returns: (transfer floating): a tile that starts preparing @file at once
+ */
+GazeImageTile *
+gaze_image_tile_new_for_file (GFile      *file,
+                              GazeDetail  detail)
+{
+  GazeImageTile *self;
+  g_autofree char *basename = NULL;
+
+  g_return_val_if_fail (G_IS_FILE (file), NULL);
+
+  self = g_object_new (GAZE_TYPE_IMAGE_TILE, NULL);
+  basename = g_file_get_basename (file);
+  gaze_image_tile_set_name (self, basename ? basename : _("Photo"));
+
+  gaze_image_prepare_file_async (file, detail, self->cancellable,
+                                 gaze_image_tile_prepared_cb, g_object_ref (self));
+
+  return self;
+}
+
+/**
+ * gaze_image_tile_new_for_bytes:
+ * @bytes: an encoded image, as pasted or dropped
+ * @name: what to call it
+ * @detail: how closely the model should look at it
+ *
+ * Returns: (transfer floating): a tile that starts preparing @bytes at once
+ */
+GazeImageTile *
+gaze_image_tile_new_for_bytes (GBytes     *bytes,
+                               const char *name,
+                               GazeDetail  detail)
+{
+  GazeImageTile *self;
+
+  g_return_val_if_fail (bytes != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  self = g_object_new (GAZE_TYPE_IMAGE_TILE, NULL);
+  gaze_image_tile_set_name (self, name);
+
+  gaze_image_prepare_bytes_async (bytes, name, detail, self->cancellable,
+                                  gaze_image_tile_prepared_cb, g_object_ref (self));
+
+  return self;
+}
+
+/**
+ * gaze_image_tile_get_image:
+ *
+ * Returns: (transfer none) (nullable): the prepared image, once it is ready
+ */
+GazeImage *
+gaze_image_tile_get_image (GazeImageTile *self)
+{
+  g_return_val_if_fail (GAZE_IS_IMAGE_TILE (self), NULL);
+
+  return self->image;
+}
+
+gboolean
+gaze_image_tile_get_busy (GazeImageTile *self)
+{
+  g_return_val_if_fail (GAZE_IS_IMAGE_TILE (self), FALSE);
+
+  return self->image == NULL;
+}

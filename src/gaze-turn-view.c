@@ -1,0 +1,148 @@
+/* gaze-turn-view.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "gaze-turn-view"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "gaze-image.h"
+#include "gaze-turn-view.h"
+
+#define THUMBNAIL_SIZE 64
+
+/* One question with its photos, and the answer to it once it is there. */
+struct _GazeTurnView
+{
+  GtkWidget   parent_instance;
+
+  GtkBox     *images_box;
+  GtkLabel   *question_label;
+  GtkBox     *pending_box;
+  GtkSpinner *spinner;
+  GtkLabel   *answer_label;
+  GtkLabel   *note_label;
+};
+
+G_DEFINE_FINAL_TYPE (GazeTurnView, gaze_turn_view, GTK_TYPE_WIDGET)
+
+static void
+gaze_turn_view_dispose (GObject *object)
+{
+  gtk_widget_dispose_template (GTK_WIDGET (object), GAZE_TYPE_TURN_VIEW);
+
+  G_OBJECT_CLASS (gaze_turn_view_parent_class)->dispose (object);
+}
+
+static void
+gaze_turn_view_class_init (GazeTurnViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = gaze_turn_view_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gazeapp/Gaze/gaze-turn-view.ui");
+  gtk_widget_class_bind_template_child (widget_class, GazeTurnView, images_box);
+  gtk_widget_class_bind_template_child (widget_class, GazeTurnView, question_label);
+  gtk_widget_class_bind_template_child (widget_class, GazeTurnView, pending_box);
+  gtk_widget_class_bind_template_child (widget_class, GazeTurnView, spinner);
+  gtk_widget_class_bind_template_child (widget_class, GazeTurnView, answer_label);
+  gtk_widget_class_bind_template_child (widget_class, GazeTurnView, note_label);
+
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_set_css_name (widget_class, "turn");
+}
+
+static void
+gaze_turn_view_init (GazeTurnView *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+static GtkWidget *
+create_thumbnail (GazeImage *image)
+{
+  g_autoptr(GdkTexture) texture = gdk_texture_new_for_pixbuf (gaze_image_get_pixbuf (image));
+  g_autofree char *description = NULL;
+  GtkWidget *picture;
+
+  picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
+  gtk_picture_set_content_fit (GTK_PICTURE (picture), GTK_CONTENT_FIT_COVER);
+  gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
+  gtk_widget_set_size_request (picture, THUMBNAIL_SIZE, THUMBNAIL_SIZE);
+  gtk_widget_add_css_class (picture, "thumbnail");
+  gtk_widget_set_tooltip_text (picture, gaze_image_get_name (image));
+
+  /* Translators: the accessible description of a sent photo: its name and size */
+  description = g_strdup_printf (_("%s, %d × %d pixels"),
+                                 gaze_image_get_name (image),
+                                 gaze_image_get_width (image),
+                                 gaze_image_get_height (image));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (picture),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, description,
+                                  -1);
+
+  return picture;
+}
+
+/**
+ * gaze_turn_view_new:
+ * @question: what was asked
+ * @images: (nullable) (element-type GazeImage): the photos sent with it
+ *
+ * Returns: (transfer floating): a turn that waits for its answer
+ */
+GazeTurnView *
+gaze_turn_view_new (const char *question,
+                    GPtrArray  *images)
+{
+  GazeTurnView *self;
+
+  g_return_val_if_fail (question != NULL, NULL);
+
+  self = g_object_new (GAZE_TYPE_TURN_VIEW, NULL);
+  gtk_label_set_label (self->question_label, question);
+  gtk_widget_set_visible (GTK_WIDGET (self->question_label), question[0] != '\0');
+
+  for (guint i = 0; images != NULL && i < images->len; i++)
+    gtk_box_append (self->images_box, create_thumbnail (g_ptr_array_index (images, i)));
+  gtk_widget_set_visible (GTK_WIDGET (self->images_box), images != NULL && images->len > 0);
+
+  return self;
+}
+
+/**
+ * gaze_turn_view_set_answer:
+ * @self: a #GazeTurnView
+ * @answer: the answer's text, shown as it is (never as markup)
+ * @note: (nullable): a remark under the answer, such as why it stopped
+ */
+void
+gaze_turn_view_set_answer (GazeTurnView *self,
+                           const char   *answer,
+                           const char   *note)
+{
+  g_return_if_fail (GAZE_IS_TURN_VIEW (self));
+  g_return_if_fail (answer != NULL);
+
+  gtk_spinner_stop (self->spinner);
+  gtk_widget_set_visible (GTK_WIDGET (self->pending_box), FALSE);
+
+  gtk_label_set_label (self->answer_label, answer);
+  gtk_widget_set_visible (GTK_WIDGET (self->answer_label), answer[0] != '\0');
+
+  gtk_label_set_label (self->note_label, note);
+  gtk_widget_set_visible (GTK_WIDGET (self->note_label), note != NULL && note[0] != '\0');
+}
+
+const char *
+gaze_turn_view_get_answer (GazeTurnView *self)
+{
+  g_return_val_if_fail (GAZE_IS_TURN_VIEW (self), NULL);
+
+  return gtk_label_get_label (self->answer_label);
+}

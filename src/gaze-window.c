@@ -1,0 +1,1087 @@
+/* gaze-window.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#define G_LOG_DOMAIN "gaze-window"
+
+#include "config.h"
+
+#include <string.h>
+#include <glib/gi18n.h>
+
+#include "gaze-conversation.h"
+#include "gaze-endpoint.h"
+#include "gaze-image-tile.h"
+#include "gaze-turn-view.h"
+#include "gaze-window.h"
+
+struct _GazeWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  GSettings            *settings;
+  GazeClient           *client;
+  GazeConversation     *conversation;
+
+  /* The request in flight, if any. */
+  GCancellable         *cancellable;
+  GazeTurnView         *pending_turn;
+  char                 *pending_question;
+  GPtrArray            *pending_images;
+
+  AdwToastOverlay      *toast_overlay;
+  AdwWindowTitle       *window_title;
+  GtkStack             *stack;
+  GtkWidget            *attach_button;
+  GtkWidget            *new_button;
+  AdwEntryRow          *setup_endpoint_row;
+  AdwEntryRow          *setup_deployment_row;
+  AdwPasswordEntryRow  *setup_key_row;
+  AdwEntryRow          *setup_api_version_row;
+  GtkLabel             *setup_error_label;
+  GtkScrolledWindow    *scroller;
+  AdwStatusPage        *empty_page;
+  GtkBox               *turns_box;
+  GtkBox               *error_box;
+  GtkLabel             *error_title;
+  GtkLabel             *error_label;
+  GtkExpander          *error_details;
+  GtkLabel             *error_details_label;
+  GtkButton            *error_preferences_button;
+  GtkWidget            *drop_highlight;
+  GtkRevealer          *attachments_revealer;
+  GtkBox               *attachments_box;
+  GtkTextView          *prompt_view;
+  GtkStack             *send_stack;
+};
+
+G_DEFINE_FINAL_TYPE (GazeWindow, gaze_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static void gaze_window_update_actions (GazeWindow *self);
+static void gaze_window_show_page      (GazeWindow *self,
+                                        const char *name);
+
+static gboolean
+gaze_window_is_running (GazeWindow *self)
+{
+  return self->cancellable != NULL;
+}
+
+static char *
+gaze_window_dup_prompt (GazeWindow *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->prompt_view);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+
+  return g_strstrip (gtk_text_buffer_get_text (buffer, &start, &end, FALSE));
+}
+
+static guint
+gaze_window_count_tiles (GazeWindow *self,
+                         guint      *n_busy)
+{
+  guint n = 0;
+
+  if (n_busy != NULL)
+    *n_busy = 0;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->attachments_box));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      n++;
+      if (n_busy != NULL && gaze_image_tile_get_busy (GAZE_IMAGE_TILE (child)))
+        (*n_busy)++;
+    }
+
+  return n;
+}
+
+static GPtrArray *
+gaze_window_collect_images (GazeWindow *self)
+{
+  GPtrArray *images = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->attachments_box));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GazeImage *image = gaze_image_tile_get_image (GAZE_IMAGE_TILE (child));
+
+      if (image != NULL)
+        g_ptr_array_add (images, g_object_ref (image));
+    }
+
+  return images;
+}
+
+static void
+gaze_window_update_empty_state (GazeWindow *self)
+{
+  gboolean has_turns = gtk_widget_get_first_child (GTK_WIDGET (self->turns_box)) != NULL;
+  gboolean has_error = gtk_widget_get_visible (GTK_WIDGET (self->error_box));
+  guint n_tiles = gaze_window_count_tiles (self, NULL);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->empty_page), !has_turns && !has_error && n_tiles == 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->turns_box), has_turns);
+  gtk_revealer_set_reveal_child (self->attachments_revealer, n_tiles > 0);
+}
+
+static void
+gaze_window_update_actions (GazeWindow *self)
+{
+  g_autofree char *prompt = gaze_window_dup_prompt (self);
+  gboolean running = gaze_window_is_running (self);
+  guint n_busy;
+  guint n_tiles = gaze_window_count_tiles (self, &n_busy);
+  gboolean has_something = prompt[0] != '\0' || n_tiles > 0;
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send", !running && has_something && n_busy == 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.attach", !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-conversation",
+                                 !running && gaze_conversation_get_n_turns (self->conversation) > 0);
+
+  gtk_stack_set_visible_child_name (self->send_stack, running ? "stop" : "send");
+  gtk_text_view_set_editable (self->prompt_view, !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->attachments_box), !running);
+}
+
+static void
+gaze_window_toast (GazeWindow *self,
+                   const char *message)
+{
+  AdwToast *toast = adw_toast_new (message);
+
+  adw_toast_set_timeout (toast, 10);
+  adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+static void
+gaze_window_hide_error (GazeWindow *self)
+{
+  gtk_widget_set_visible (GTK_WIDGET (self->error_box), FALSE);
+}
+
+static const char *
+error_title_for (const GError *error)
+{
+  if (error->domain == GAZE_ENDPOINT_ERROR)
+    return _("Check the Connection Settings");
+
+  if (error->domain != GAZE_CLIENT_ERROR)
+    return _("Something Went Wrong");
+
+  switch ((GazeClientError)error->code)
+    {
+    case GAZE_CLIENT_ERROR_UNAUTHORIZED:
+      return _("Key Not Accepted");
+    case GAZE_CLIENT_ERROR_FORBIDDEN:
+      return _("No Access to the Resource");
+    case GAZE_CLIENT_ERROR_DEPLOYMENT_NOT_FOUND:
+      return _("Deployment Not Found");
+    case GAZE_CLIENT_ERROR_ENDPOINT_NOT_FOUND:
+      return _("Endpoint Not Found");
+    case GAZE_CLIENT_ERROR_RATE_LIMITED:
+      return _("Too Many Requests");
+    case GAZE_CLIENT_ERROR_CONTENT_FILTERED:
+      return _("Blocked by the Content Filter");
+    case GAZE_CLIENT_ERROR_BAD_REQUEST:
+      return _("Request Refused");
+    case GAZE_CLIENT_ERROR_SERVER_ERROR:
+      return _("Azure OpenAI Had a Problem");
+    case GAZE_CLIENT_ERROR_NETWORK:
+      return _("No Connection");
+    case GAZE_CLIENT_ERROR_TLS:
+      return _("Connection Not Secure");
+    case GAZE_CLIENT_ERROR_TIMEOUT:
+      return _("No Answer");
+    case GAZE_CLIENT_ERROR_UNREADABLE_REPLY:
+      return _("Unreadable Reply");
+    case GAZE_CLIENT_ERROR_HTTP:
+    default:
+      return _("Something Went Wrong");
+    }
+}
+
+static gboolean
+error_is_about_settings (const GError *error)
+{
+  return error->domain == GAZE_ENDPOINT_ERROR ||
+         g_error_matches (error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_UNAUTHORIZED) ||
+         g_error_matches (error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_FORBIDDEN) ||
+         g_error_matches (error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_DEPLOYMENT_NOT_FOUND) ||
+         g_error_matches (error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_ENDPOINT_NOT_FOUND) ||
+         g_error_matches (error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_TLS);
+}
+
+static void
+gaze_window_show_error (GazeWindow   *self,
+                        const GError *error)
+{
+  const char *request_id = NULL;
+
+  g_assert (GAZE_IS_WINDOW (self));
+
+  if (error->domain == GAZE_CLIENT_ERROR)
+    request_id = gaze_client_error_get_request_id (error);
+
+  gtk_label_set_label (self->error_title, error_title_for (error));
+  gtk_label_set_label (self->error_label, error->message);
+
+  if (request_id != NULL)
+    {
+      /* Translators: shown under an error, so that support can find the request */
+      g_autofree char *details = g_strdup_printf (_("Request ID: %s"), request_id);
+
+      gtk_label_set_label (self->error_details_label, details);
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->error_details), request_id != NULL);
+  gtk_expander_set_expanded (self->error_details, FALSE);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->error_preferences_button), error_is_about_settings (error));
+  gtk_widget_set_visible (GTK_WIDGET (self->error_box), TRUE);
+  gaze_window_update_empty_state (self);
+}
+
+static void
+gaze_window_clear_pending (GazeWindow *self)
+{
+  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->pending_question, g_free);
+  g_clear_pointer (&self->pending_images, g_ptr_array_unref);
+  self->pending_turn = NULL;
+}
+
+static void
+gaze_window_clear_attachments (GazeWindow *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->attachments_box))))
+    gtk_box_remove (self->attachments_box, child);
+}
+
+static void
+gaze_window_scroll_to_end (GazeWindow *self)
+{
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
+}
+
+static char *
+dup_answer_note (const GazeReply *reply)
+{
+  if (g_strcmp0 (reply->finish_reason, "length") == 0)
+    return g_strdup (_("The answer was cut off at the longest answer set in Preferences."));
+
+  if (g_strcmp0 (reply->finish_reason, "content_filter") == 0)
+    {
+      if (reply->filtered != NULL)
+        return g_strdup_printf (_("Azure’s content filter withheld the answer: %s."), reply->filtered);
+      return g_strdup (_("Azure’s content filter withheld the answer."));
+    }
+
+  return NULL;
+}
+
+static void
+gaze_window_complete_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GazeWindow) self = user_data;
+  g_autoptr(GazeReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *note = NULL;
+
+  g_assert (GAZE_IS_WINDOW (self));
+
+  reply = gaze_client_complete_finish (GAZE_CLIENT (object), result, &error);
+
+  /* The window was closed while the request ran. */
+  if (self->pending_turn == NULL)
+    return;
+
+  if (reply == NULL)
+    {
+      /* A failed turn is not kept: the question and photos stay in the
+       * composer, and Retry sends the same again.
+       */
+      gtk_box_remove (self->turns_box, GTK_WIDGET (self->pending_turn));
+      gaze_window_clear_pending (self);
+
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gaze_window_show_error (self, error);
+
+      gaze_window_update_empty_state (self);
+      gaze_window_update_actions (self);
+      return;
+    }
+
+  note = dup_answer_note (reply);
+  gaze_turn_view_set_answer (self->pending_turn, reply->content, note);
+  gaze_conversation_add_turn (self->conversation,
+                              self->pending_question,
+                              self->pending_images,
+                              reply->content);
+  gaze_window_clear_pending (self);
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->prompt_view), "", 0);
+  gaze_window_clear_attachments (self);
+  gaze_window_update_empty_state (self);
+  gaze_window_update_actions (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->prompt_view));
+}
+
+static void
+gaze_window_send_action (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *param)
+{
+  GazeWindow *self = GAZE_WINDOW (widget);
+  g_autoptr(GazeEndpoint) endpoint = NULL;
+  g_autoptr(GazeRequest) request = NULL;
+  g_autoptr(GPtrArray) images = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *question = NULL;
+  g_autofree char *endpoint_text = NULL;
+  g_autofree char *deployment = NULL;
+  g_autofree char *api_version = NULL;
+  g_autofree char *api_key = NULL;
+  g_autofree char *system_prompt = NULL;
+  g_autofree char *detail = NULL;
+
+  g_assert (GAZE_IS_WINDOW (self));
+
+  if (gaze_window_is_running (self))
+    return;
+
+  gaze_window_hide_error (self);
+
+  endpoint_text = g_settings_get_string (self->settings, "endpoint");
+  deployment = g_settings_get_string (self->settings, "deployment");
+  api_version = g_settings_get_string (self->settings, "api-version");
+  api_key = g_settings_get_string (self->settings, "api-key");
+
+  if (!(endpoint = gaze_endpoint_resolve (endpoint_text, deployment, api_version, &error)))
+    {
+      gaze_window_show_error (self, error);
+      return;
+    }
+
+  if (api_key[0] == '\0')
+    {
+      g_autoptr(GError) key_error = gaze_client_error_new_literal (GAZE_CLIENT_ERROR_UNAUTHORIZED,
+                                                                   _("No API key is set. Copy “KEY 1” from the “Keys and Endpoint” page of your resource in the Azure portal and paste it in Preferences."),
+                                                                   NULL);
+      gaze_window_show_error (self, key_error);
+      return;
+    }
+
+  question = gaze_window_dup_prompt (self);
+  images = gaze_window_collect_images (self);
+
+  if (question[0] == '\0' && images->len == 0)
+    return;
+
+  system_prompt = g_settings_get_string (self->settings, "system-prompt");
+  request = gaze_conversation_build_request (self->conversation, endpoint->api_version, question, images);
+  gaze_request_set_system_prompt (request, system_prompt);
+  gaze_request_set_max_tokens (request, g_settings_get_uint (self->settings, "max-tokens"));
+
+  self->cancellable = g_cancellable_new ();
+  self->pending_question = g_strdup (question);
+  self->pending_images = g_ptr_array_ref (images);
+  self->pending_turn = gaze_turn_view_new (question, images);
+  gtk_box_append (self->turns_box, GTK_WIDGET (self->pending_turn));
+
+  gaze_window_update_empty_state (self);
+  gaze_window_update_actions (self);
+  g_idle_add_once ((GSourceOnceFunc)gaze_window_scroll_to_end, self);
+
+  gaze_client_complete_async (self->client,
+                              endpoint,
+                              api_key,
+                              request,
+                              self->cancellable,
+                              gaze_window_complete_cb,
+                              g_object_ref (self));
+}
+
+static void
+gaze_window_stop_action (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *param)
+{
+  GazeWindow *self = GAZE_WINDOW (widget);
+
+  g_assert (GAZE_IS_WINDOW (self));
+
+  g_cancellable_cancel (self->cancellable);
+}
+
+static void
+gaze_window_new_conversation_action (GtkWidget  *widget,
+                                     const char *action_name,
+                                     GVariant   *param)
+{
+  GazeWindow *self = GAZE_WINDOW (widget);
+  GtkWidget *child;
+
+  g_assert (GAZE_IS_WINDOW (self));
+
+  if (gaze_window_is_running (self))
+    return;
+
+  gaze_conversation_clear (self->conversation);
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->turns_box))))
+    gtk_box_remove (self->turns_box, child);
+
+  gaze_window_hide_error (self);
+  gaze_window_update_empty_state (self);
+  gaze_window_update_actions (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->prompt_view));
+}
+
+static void
+gaze_window_tile_failed_cb (GazeWindow    *self,
+                            const GError  *error,
+                            GazeImageTile *tile)
+{
+  g_assert (GAZE_IS_WINDOW (self));
+
+  gaze_window_toast (self, error->message);
+  gtk_box_remove (self->attachments_box, GTK_WIDGET (tile));
+  gaze_window_update_empty_state (self);
+  gaze_window_update_actions (self);
+}
+
+static void
+gaze_window_tile_remove_cb (GazeWindow    *self,
+                            GazeImageTile *tile)
+{
+  g_assert (GAZE_IS_WINDOW (self));
+
+  gtk_box_remove (self->attachments_box, GTK_WIDGET (tile));
+  gaze_window_update_empty_state (self);
+  gaze_window_update_actions (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->prompt_view));
+}
+
+static GazeDetail
+gaze_window_get_detail (GazeWindow *self)
+{
+  g_autofree char *text = g_settings_get_string (self->settings, "detail");
+  GazeDetail detail = GAZE_DETAIL_AUTO;
+
+  gaze_detail_from_string (text, &detail);
+
+  return detail;
+}
+
+static gboolean
+gaze_window_has_room (GazeWindow *self,
+                      const char *name)
+{
+  g_autofree char *message = NULL;
+
+  if (gaze_window_count_tiles (self, NULL) < GAZE_MAX_IMAGES)
+    return TRUE;
+
+  message = g_strdup_printf (_("A question can carry at most %d photos. Remove one to add “%s”."),
+                             GAZE_MAX_IMAGES, name);
+  gaze_window_toast (self, message);
+
+  return FALSE;
+}
+
+static void
+gaze_window_add_tile (GazeWindow    *self,
+                      GazeImageTile *tile)
+{
+  g_signal_connect_object (tile, "failed", G_CALLBACK (gaze_window_tile_failed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (tile, "remove", G_CALLBACK (gaze_window_tile_remove_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (tile, "notify::busy", G_CALLBACK (gaze_window_update_actions), self, G_CONNECT_SWAPPED);
+
+  gtk_box_append (self->attachments_box, GTK_WIDGET (tile));
+  gaze_window_update_empty_state (self);
+  gaze_window_update_actions (self);
+}
+
+/**
+ * gaze_window_attach_file:
+ * @self: a #GazeWindow
+ * @file: a photo
+ *
+ * Adds @file to the next question; it is prepared in the background.
+ */
+void
+gaze_window_attach_file (GazeWindow *self,
+                         GFile      *file)
+{
+  g_autofree char *name = NULL;
+
+  g_return_if_fail (GAZE_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (file));
+
+  name = g_file_get_basename (file);
+  if (!gaze_window_has_room (self, name))
+    return;
+
+  gaze_window_add_tile (self, gaze_image_tile_new_for_file (file, gaze_window_get_detail (self)));
+}
+
+/**
+ * gaze_window_attach_bytes:
+ * @self: a #GazeWindow
+ * @bytes: an encoded image
+ * @name: what to call it
+ *
+ * Adds a pasted or dropped image to the next question.
+ */
+void
+gaze_window_attach_bytes (GazeWindow *self,
+                          GBytes     *bytes,
+                          const char *name)
+{
+  g_return_if_fail (GAZE_IS_WINDOW (self));
+  g_return_if_fail (bytes != NULL);
+  g_return_if_fail (name != NULL);
+
+  if (!gaze_window_has_room (self, name))
+    return;
+
+  gaze_window_add_tile (self, gaze_image_tile_new_for_bytes (bytes, name, gaze_window_get_detail (self)));
+}
+
+guint
+gaze_window_get_n_attachments (GazeWindow *self)
+{
+  g_return_val_if_fail (GAZE_IS_WINDOW (self), 0);
+
+  return gaze_window_count_tiles (self, NULL);
+}
+
+static void
+gaze_window_attach_file_list (GazeWindow *self,
+                              GSList     *files)
+{
+  for (const GSList *l = files; l; l = l->next)
+    gaze_window_attach_file (self, l->data);
+}
+
+/* Encoding a texture is too slow for the main loop when it is a large
+ * screenshot; it is done in a worker thread and then prepared like a file.
+ */
+static void
+encode_texture_thread (GTask        *task,
+                       gpointer      source_object,
+                       gpointer      task_data,
+                       GCancellable *cancellable)
+{
+  GdkTexture *texture = task_data;
+
+  g_task_return_pointer (task, gdk_texture_save_to_png_bytes (texture), (GDestroyNotify)g_bytes_unref);
+}
+
+static void
+encode_texture_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GazeWindow *self = GAZE_WINDOW (object);
+  g_autoptr(GBytes) bytes = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  if (bytes != NULL)
+    gaze_window_attach_bytes (self, bytes, _("Pasted image"));
+}
+
+static void
+gaze_window_attach_texture (GazeWindow *self,
+                            GdkTexture *texture)
+{
+  g_autoptr(GTask) task = g_task_new (self, NULL, encode_texture_cb, NULL);
+
+  g_task_set_source_tag (task, gaze_window_attach_texture);
+  g_task_set_task_data (task, g_object_ref (texture), g_object_unref);
+  g_task_run_in_thread (task, encode_texture_thread);
+}
+
+static void
+gaze_window_file_chooser_response_cb (GazeWindow           *self,
+                                      int                   response,
+                                      GtkFileChooserNative *native)
+{
+  g_assert (GAZE_IS_WINDOW (self));
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GListModel) files = gtk_file_chooser_get_files (GTK_FILE_CHOOSER (native));
+
+      for (guint i = 0; i < g_list_model_get_n_items (files); i++)
+        {
+          g_autoptr(GFile) file = g_list_model_get_item (files, i);
+
+          gaze_window_attach_file (self, file);
+        }
+    }
+
+  gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (native));
+  g_object_unref (native);
+}
+
+static void
+gaze_window_attach_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *param)
+{
+  GazeWindow *self = GAZE_WINDOW (widget);
+  g_autoptr(GtkFileFilter) filter = gtk_file_filter_new ();
+  GtkFileChooserNative *native;
+
+  g_assert (GAZE_IS_WINDOW (self));
+
+  native = gtk_file_chooser_native_new (_("Attach Photos"),
+                                        GTK_WINDOW (self),
+                                        GTK_FILE_CHOOSER_ACTION_OPEN,
+                                        _("_Attach"),
+                                        _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  gtk_file_chooser_set_select_multiple (GTK_FILE_CHOOSER (native), TRUE);
+
+  gtk_file_filter_set_name (filter, _("Photos"));
+  gtk_file_filter_add_pixbuf_formats (filter);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+
+  g_signal_connect_object (native, "response",
+                           G_CALLBACK (gaze_window_file_chooser_response_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+static void
+gaze_window_read_files_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  g_autoptr(GazeWindow) self = user_data;
+  const GValue *value;
+
+  value = gdk_clipboard_read_value_finish (GDK_CLIPBOARD (object), result, NULL);
+  if (value != NULL && G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    gaze_window_attach_file_list (self, g_value_get_boxed (value));
+}
+
+static void
+gaze_window_read_texture_cb (GObject      *object,
+                             GAsyncResult *result,
+                             gpointer      user_data)
+{
+  g_autoptr(GazeWindow) self = user_data;
+  g_autoptr(GdkTexture) texture = NULL;
+
+  texture = gdk_clipboard_read_texture_finish (GDK_CLIPBOARD (object), result, NULL);
+  if (texture != NULL)
+    gaze_window_attach_texture (self, texture);
+}
+
+/* Ctrl+V attaches copied photos or files; plain text is left to the
+ * question's own paste.
+ */
+static gboolean
+gaze_window_paste_cb (GtkWidget *widget,
+                      GVariant  *args,
+                      gpointer   user_data)
+{
+  GazeWindow *self = GAZE_WINDOW (widget);
+  GdkClipboard *clipboard = gtk_widget_get_clipboard (widget);
+  GdkContentFormats *formats = gdk_clipboard_get_formats (clipboard);
+
+  if (gaze_window_is_running (self))
+    return FALSE;
+
+  if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_FILE_LIST))
+    {
+      gdk_clipboard_read_value_async (clipboard, GDK_TYPE_FILE_LIST, G_PRIORITY_DEFAULT, NULL,
+                                      gaze_window_read_files_cb, g_object_ref (self));
+      return TRUE;
+    }
+
+  if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_TEXTURE))
+    {
+      gdk_clipboard_read_texture_async (clipboard, NULL, gaze_window_read_texture_cb, g_object_ref (self));
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+static gboolean
+gaze_window_drop_cb (GazeWindow    *self,
+                     const GValue  *value,
+                     double         x,
+                     double         y,
+                     GtkDropTarget *target)
+{
+  g_assert (GAZE_IS_WINDOW (self));
+
+  gtk_widget_set_visible (self->drop_highlight, FALSE);
+
+  if (gaze_window_is_running (self))
+    return FALSE;
+
+  if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    {
+      gaze_window_attach_file_list (self, g_value_get_boxed (value));
+      return TRUE;
+    }
+
+  if (G_VALUE_HOLDS (value, GDK_TYPE_TEXTURE))
+    {
+      gaze_window_attach_texture (self, g_value_get_object (value));
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+static GdkDragAction
+gaze_window_drop_enter_cb (GazeWindow    *self,
+                           double         x,
+                           double         y,
+                           GtkDropTarget *target)
+{
+  if (gaze_window_is_running (self))
+    return 0;
+
+  gtk_widget_set_visible (self->drop_highlight, TRUE);
+
+  return GDK_ACTION_COPY;
+}
+
+static void
+gaze_window_drop_leave_cb (GazeWindow    *self,
+                           GtkDropTarget *target)
+{
+  gtk_widget_set_visible (self->drop_highlight, FALSE);
+}
+
+static gboolean
+gaze_window_prompt_key_pressed_cb (GazeWindow            *self,
+                                   guint                  keyval,
+                                   guint                  keycode,
+                                   GdkModifierType        state,
+                                   GtkEventControllerKey *controller)
+{
+  GdkEvent *event;
+
+  g_assert (GAZE_IS_WINDOW (self));
+
+  if (keyval != GDK_KEY_Return && keyval != GDK_KEY_KP_Enter && keyval != GDK_KEY_ISO_Enter)
+    return FALSE;
+
+  if (state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK | GDK_ALT_MASK))
+    return FALSE;
+
+  /* An input method may use Enter to commit what is being composed. */
+  event = gtk_event_controller_get_current_event (GTK_EVENT_CONTROLLER (controller));
+  if (event != NULL && gtk_text_view_im_context_filter_keypress (self->prompt_view, event))
+    return TRUE;
+
+  gtk_widget_activate_action (GTK_WIDGET (self), "win.send", NULL);
+
+  return TRUE;
+}
+
+static void
+gaze_window_setup_endpoint_changed_cb (GazeWindow  *self,
+                                       GtkEditable *editable)
+{
+  g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_parse (gtk_editable_get_text (editable), NULL);
+
+  /* A pasted target URI names the deployment and the api-version too. */
+  if (endpoint != NULL && endpoint->deployment != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->setup_deployment_row), endpoint->deployment);
+  if (endpoint != NULL && endpoint->api_version != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (self->setup_api_version_row), endpoint->api_version);
+}
+
+static void
+gaze_window_show_setup_error (GazeWindow *self,
+                              const char *message)
+{
+  gtk_label_set_label (self->setup_error_label, message);
+  gtk_widget_set_visible (GTK_WIDGET (self->setup_error_label), TRUE);
+}
+
+static void
+gaze_window_finish_setup_action (GtkWidget  *widget,
+                                 const char *action_name,
+                                 GVariant   *param)
+{
+  GazeWindow *self = GAZE_WINDOW (widget);
+  g_autoptr(GazeEndpoint) endpoint = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *key = NULL;
+  const char *text;
+  const char *deployment;
+  const char *api_version;
+
+  g_assert (GAZE_IS_WINDOW (self));
+
+  text = gtk_editable_get_text (GTK_EDITABLE (self->setup_endpoint_row));
+  deployment = gtk_editable_get_text (GTK_EDITABLE (self->setup_deployment_row));
+  api_version = gtk_editable_get_text (GTK_EDITABLE (self->setup_api_version_row));
+
+  if (!(endpoint = gaze_endpoint_resolve (text, deployment, api_version, &error)))
+    {
+      gaze_window_show_setup_error (self, error->message);
+      gtk_widget_grab_focus (error->code == GAZE_ENDPOINT_ERROR_NO_DEPLOYMENT
+                             ? GTK_WIDGET (self->setup_deployment_row)
+                             : GTK_WIDGET (self->setup_endpoint_row));
+      return;
+    }
+
+  key = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->setup_key_row))));
+  if (key[0] == '\0')
+    {
+      gaze_window_show_setup_error (self, _("Enter the API key. It is “KEY 1” on the “Keys and Endpoint” page of your resource."));
+      gtk_widget_grab_focus (GTK_WIDGET (self->setup_key_row));
+      return;
+    }
+
+  g_settings_delay (self->settings);
+  g_settings_set_string (self->settings, "endpoint", endpoint->base_url);
+  g_settings_set_string (self->settings, "deployment", endpoint->deployment);
+  g_settings_set_string (self->settings, "api-version", endpoint->api_version);
+  g_settings_set_string (self->settings, "api-key", key);
+  g_settings_apply (self->settings);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->setup_error_label), FALSE);
+  gtk_editable_set_text (GTK_EDITABLE (self->setup_key_row), "");
+  gaze_window_show_page (self, "chat");
+}
+
+static void
+gaze_window_show_page (GazeWindow *self,
+                       const char *name)
+{
+  gboolean chat = g_str_equal (name, "chat");
+
+  gtk_stack_set_visible_child_name (self->stack, name);
+  gtk_widget_set_visible (self->attach_button, chat);
+  gtk_widget_set_visible (self->new_button, chat);
+  gtk_widget_grab_focus (chat ? GTK_WIDGET (self->prompt_view) : GTK_WIDGET (self->setup_endpoint_row));
+}
+
+static gboolean
+gaze_window_needs_setup (GazeWindow *self)
+{
+  g_autofree char *endpoint = g_settings_get_string (self->settings, "endpoint");
+  g_autofree char *deployment = g_settings_get_string (self->settings, "deployment");
+  g_autofree char *key = g_settings_get_string (self->settings, "api-key");
+
+  return endpoint[0] == '\0' || key[0] == '\0' ||
+         (deployment[0] == '\0' && strstr (endpoint, "/deployments/") == NULL);
+}
+
+static gboolean
+gaze_window_close_request (GtkWindow *window)
+{
+  GazeWindow *self = GAZE_WINDOW (window);
+  int width, height;
+
+  gtk_window_get_default_size (window, &width, &height);
+
+  g_settings_delay (self->settings);
+  g_settings_set_int (self->settings, "window-width", width);
+  g_settings_set_int (self->settings, "window-height", height);
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+  g_settings_apply (self->settings);
+
+  return GTK_WINDOW_CLASS (gaze_window_parent_class)->close_request (window);
+}
+
+/* GtkWindow:application is not a construct property, so this runs once it
+ * is set, from gaze_window_new().
+ */
+static void
+gaze_window_load_application (GazeWindow      *self,
+                              GazeApplication *app)
+{
+  g_autofree char *api_version = NULL;
+
+  g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GAZE_IS_APPLICATION (app));
+
+  self->settings = g_object_ref (gaze_application_get_settings (app));
+  self->client = g_object_ref (gaze_application_get_client (app));
+
+  gtk_window_set_default_size (GTK_WINDOW (self),
+                               g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  g_settings_bind (self->settings, "deployment", self->window_title, "subtitle", G_SETTINGS_BIND_GET);
+
+  api_version = g_settings_get_string (self->settings, "api-version");
+  gtk_editable_set_text (GTK_EDITABLE (self->setup_api_version_row), api_version);
+
+  if (gaze_window_needs_setup (self))
+    {
+      g_autofree char *endpoint = g_settings_get_string (self->settings, "endpoint");
+      g_autofree char *deployment = g_settings_get_string (self->settings, "deployment");
+
+      gtk_editable_set_text (GTK_EDITABLE (self->setup_endpoint_row), endpoint);
+      gtk_editable_set_text (GTK_EDITABLE (self->setup_deployment_row), deployment);
+      gaze_window_show_page (self, "setup");
+    }
+  else
+    {
+      gaze_window_show_page (self, "chat");
+    }
+}
+
+static void
+gaze_window_dispose (GObject *object)
+{
+  GazeWindow *self = (GazeWindow *)object;
+
+  /* Closing the window ends its request; the callback then finds no
+   * pending turn and does nothing.
+   */
+  if (self->cancellable != NULL)
+    g_cancellable_cancel (self->cancellable);
+  gaze_window_clear_pending (self);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), GAZE_TYPE_WINDOW);
+
+  g_clear_object (&self->conversation);
+  g_clear_object (&self->client);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (gaze_window_parent_class)->dispose (object);
+}
+
+static void
+gaze_window_class_init (GazeWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = gaze_window_dispose;
+
+  window_class->close_request = gaze_window_close_request;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gazeapp/Gaze/gaze-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, attach_button);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, new_button);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, setup_endpoint_row);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, setup_deployment_row);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, setup_key_row);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, setup_api_version_row);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, setup_error_label);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, scroller);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, empty_page);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, turns_box);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, error_box);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, error_title);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, error_details);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, error_details_label);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, error_preferences_button);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, drop_highlight);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, attachments_revealer);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, attachments_box);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, prompt_view);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, send_stack);
+
+  gtk_widget_class_install_action (widget_class, "win.send", NULL, gaze_window_send_action);
+  gtk_widget_class_install_action (widget_class, "win.stop", NULL, gaze_window_stop_action);
+  gtk_widget_class_install_action (widget_class, "win.attach", NULL, gaze_window_attach_action);
+  gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, gaze_window_new_conversation_action);
+  gtk_widget_class_install_action (widget_class, "win.finish-setup", NULL, gaze_window_finish_setup_action);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.attach", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-conversation", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.stop", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
+}
+
+static void
+gaze_window_init (GazeWindow *self)
+{
+  g_autoptr(GtkCssProvider) provider = NULL;
+  GtkEventController *controller;
+  GtkDropTarget *drop_target;
+  GType drop_types[] = { GDK_TYPE_FILE_LIST, GDK_TYPE_TEXTURE };
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->conversation = gaze_conversation_new ();
+
+  /* Enter sends and Shift+Enter starts a new line; this must run before
+   * the text view inserts the newline itself.
+   */
+  controller = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  g_signal_connect_object (controller, "key-pressed",
+                           G_CALLBACK (gaze_window_prompt_key_pressed_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self->prompt_view), controller);
+
+  /* Ctrl+V must see copied photos before the text view pastes text. */
+  controller = gtk_shortcut_controller_new ();
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (controller),
+                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_v, GDK_CONTROL_MASK),
+                                                          gtk_callback_action_new (gaze_window_paste_cb, NULL, NULL)));
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+
+  drop_target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
+  gtk_drop_target_set_gtypes (drop_target, drop_types, G_N_ELEMENTS (drop_types));
+  g_signal_connect_object (drop_target, "drop", G_CALLBACK (gaze_window_drop_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (drop_target, "enter", G_CALLBACK (gaze_window_drop_enter_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (drop_target, "leave", G_CALLBACK (gaze_window_drop_leave_cb), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self->toast_overlay), GTK_EVENT_CONTROLLER (drop_target));
+
+  g_signal_connect_object (gtk_text_view_get_buffer (self->prompt_view), "changed",
+                           G_CALLBACK (gaze_window_update_actions), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->setup_endpoint_row, "changed",
+                           G_CALLBACK (gaze_window_setup_endpoint_changed_cb), self, G_CONNECT_SWAPPED);
+
+  gaze_window_update_empty_state (self);
+  gaze_window_update_actions (self);
+}
+
+/**
+ * gaze_window_new:
+ * @application: the app
+ *
+ * Returns: (transfer floating): a new main window
+ */
+GazeWindow *
+gaze_window_new (GazeApplication *application)
+{
+  GazeWindow *self;
+
+  g_return_val_if_fail (GAZE_IS_APPLICATION (application), NULL);
+
+  self = g_object_new (GAZE_TYPE_WINDOW,
+                       "application", application,
+                       NULL);
+  gaze_window_load_application (self, application);
+
+  return self;
+}
