@@ -22,7 +22,7 @@ struct _GazeImageTile
   GazeImage    *image;
   char         *name;
 
-  GtkPicture   *picture;
+  GtkImage     *picture;
   GtkSpinner   *spinner;
   GtkLabel     *name_label;
   GtkLabel     *size_label;
@@ -45,6 +45,40 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (GazeImageTile, gaze_image_tile, GTK_TYPE_WIDGET)
+
+#define THUMBNAIL_SIZE 96
+
+/**
+ * gaze_image_tile_create_thumbnail:
+ * @pixbuf: a prepared image
+ * @size: the thumbnail's size in logical pixels
+ *
+ * Crops the middle square of @pixbuf and scales it to twice @size, so that
+ * the thumbnail is sharp on a high-resolution screen and costs little
+ * memory however large the photo is.
+ *
+ * Returns: (transfer full): a square texture
+ */
+GdkTexture *
+gaze_image_tile_create_thumbnail (GdkPixbuf *pixbuf,
+                                  int        size)
+{
+  g_autoptr(GdkPixbuf) square = NULL;
+  g_autoptr(GdkPixbuf) scaled = NULL;
+  int width, height, side, target;
+
+  g_return_val_if_fail (GDK_IS_PIXBUF (pixbuf), NULL);
+
+  width = gdk_pixbuf_get_width (pixbuf);
+  height = gdk_pixbuf_get_height (pixbuf);
+  side = MIN (width, height);
+  target = MIN (side, size * 2);
+
+  square = gdk_pixbuf_new_subpixbuf (pixbuf, (width - side) / 2, (height - side) / 2, side, side);
+  scaled = gdk_pixbuf_scale_simple (square, target, target, GDK_INTERP_BILINEAR);
+
+  return gdk_texture_new_for_pixbuf (scaled);
+}
 
 static void
 gaze_image_tile_set_name (GazeImageTile *self,
@@ -89,8 +123,8 @@ gaze_image_tile_prepared_cb (GObject      *object,
 
   g_set_object (&self->image, image);
 
-  texture = gdk_texture_new_for_pixbuf (gaze_image_get_pixbuf (image));
-  gtk_picture_set_paintable (self->picture, GDK_PAINTABLE (texture));
+  texture = gaze_image_tile_create_thumbnail (gaze_image_get_pixbuf (image), THUMBNAIL_SIZE);
+  gtk_image_set_from_paintable (self->picture, GDK_PAINTABLE (texture));
   gtk_spinner_stop (self->spinner);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
 
@@ -124,9 +158,14 @@ static void
 gaze_image_tile_dispose (GObject *object)
 {
   GazeImageTile *self = (GazeImageTile *)object;
+  GtkWidget *child;
 
   g_cancellable_cancel (self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), GAZE_TYPE_IMAGE_TILE);
+
+  /* The template's top box is not a bound child, so it is unparented here. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (gaze_image_tile_parent_class)->dispose (object);
 }

@@ -22,5 +22,7 @@ GazeImageTile *gaze_image_tile_new_for_bytes (GBytes        *bytes,
                                               GazeDetail     detail);
 GazeImage     *gaze_image_tile_get_image     (GazeImageTile *self);
 gboolean       gaze_image_tile_get_busy      (GazeImageTile *self);
+GdkTexture    *gaze_image_tile_create_thumbnail (GdkPixbuf   *pixbuf,
+                                                 int          size);
 
 G_END_DECLS

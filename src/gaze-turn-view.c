@@ -10,6 +10,7 @@
 #include <glib/gi18n.h>
 
 #include "gaze-image.h"
+#include "gaze-image-tile.h"
 #include "gaze-turn-view.h"
 
 #define THUMBNAIL_SIZE 64
@@ -32,7 +33,13 @@ G_DEFINE_FINAL_TYPE (GazeTurnView, gaze_turn_view, GTK_TYPE_WIDGET)
 static void
 gaze_turn_view_dispose (GObject *object)
 {
+  GtkWidget *child;
+
   gtk_widget_dispose_template (GTK_WIDGET (object), GAZE_TYPE_TURN_VIEW);
+
+  /* The template's top box is not a bound child, so it is unparented here. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (object))))
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (gaze_turn_view_parent_class)->dispose (object);
 }
@@ -66,15 +73,19 @@ gaze_turn_view_init (GazeTurnView *self)
 static GtkWidget *
 create_thumbnail (GazeImage *image)
 {
-  g_autoptr(GdkTexture) texture = gdk_texture_new_for_pixbuf (gaze_image_get_pixbuf (image));
+  g_autoptr(GdkTexture) texture = gaze_image_tile_create_thumbnail (gaze_image_get_pixbuf (image), THUMBNAIL_SIZE);
   g_autofree char *description = NULL;
+  GtkWidget *frame;
   GtkWidget *picture;
 
-  picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
-  gtk_picture_set_content_fit (GTK_PICTURE (picture), GTK_CONTENT_FIT_COVER);
-  gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
-  gtk_widget_set_size_request (picture, THUMBNAIL_SIZE, THUMBNAIL_SIZE);
-  gtk_widget_add_css_class (picture, "thumbnail");
+  picture = gtk_image_new_from_paintable (GDK_PAINTABLE (texture));
+  gtk_image_set_pixel_size (GTK_IMAGE (picture), THUMBNAIL_SIZE);
+
+  /* The box clips the image to its rounded corners. */
+  frame = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_set_overflow (frame, GTK_OVERFLOW_HIDDEN);
+  gtk_widget_add_css_class (frame, "thumbnail");
+  gtk_box_append (GTK_BOX (frame), picture);
   gtk_widget_set_tooltip_text (picture, gaze_image_get_name (image));
 
   /* Translators: the accessible description of a sent photo: its name and size */
@@ -86,7 +97,7 @@ create_thumbnail (GazeImage *image)
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, description,
                                   -1);
 
-  return picture;
+  return frame;
 }
 
 /**

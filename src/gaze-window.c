@@ -53,6 +53,7 @@ struct _GazeWindow
   GtkRevealer          *attachments_revealer;
   GtkBox               *attachments_box;
   GtkTextView          *prompt_view;
+  GtkWidget            *prompt_placeholder;
   GtkStack             *send_stack;
 };
 
@@ -125,7 +126,20 @@ gaze_window_update_empty_state (GazeWindow *self)
   gboolean has_error = gtk_widget_get_visible (GTK_WIDGET (self->error_box));
   guint n_tiles = gaze_window_count_tiles (self, NULL);
 
-  gtk_widget_set_visible (GTK_WIDGET (self->empty_page), !has_turns && !has_error && n_tiles == 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->empty_page), !has_turns && !has_error);
+
+  if (n_tiles > 0)
+    {
+      adw_status_page_set_title (self->empty_page, _("Ask About Your Photos"));
+      adw_status_page_set_description (self->empty_page,
+                                       _("Type a question below and press Enter. You can add more photos, up to ten."));
+    }
+  else
+    {
+      adw_status_page_set_title (self->empty_page, _("Drop Photos Here"));
+      adw_status_page_set_description (self->empty_page,
+                                       _("Drag photos from Files or a web browser, paste them with Ctrl+V, or choose them with Open. Then ask about them below."));
+    }
   gtk_widget_set_visible (GTK_WIDGET (self->turns_box), has_turns);
   gtk_revealer_set_reveal_child (self->attachments_revealer, n_tiles > 0);
 }
@@ -146,6 +160,8 @@ gaze_window_update_actions (GazeWindow *self)
                                  !running && gaze_conversation_get_n_turns (self->conversation) > 0);
 
   gtk_stack_set_visible_child_name (self->send_stack, running ? "stop" : "send");
+  gtk_widget_set_visible (self->prompt_placeholder,
+                          gtk_text_buffer_get_char_count (gtk_text_view_get_buffer (self->prompt_view)) == 0);
   gtk_text_view_set_editable (self->prompt_view, !running);
   gtk_widget_set_sensitive (GTK_WIDGET (self->attachments_box), !running);
 }
@@ -1005,6 +1021,7 @@ gaze_window_class_init (GazeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GazeWindow, attachments_revealer);
   gtk_widget_class_bind_template_child (widget_class, GazeWindow, attachments_box);
   gtk_widget_class_bind_template_child (widget_class, GazeWindow, prompt_view);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, prompt_placeholder);
   gtk_widget_class_bind_template_child (widget_class, GazeWindow, send_stack);
 
   gtk_widget_class_install_action (widget_class, "win.send", NULL, gaze_window_send_action);
