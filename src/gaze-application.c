@@ -35,7 +35,7 @@ static const GOptionEntry option_entries[] = {
     N_("API version, for this run only"), N_("VERSION") },
   { "detail", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Image detail for all images: low, high or auto"), N_("DETAIL") },
-  { "max-tokens", 0, 0, G_OPTION_ARG_INT, NULL,
+  { "max-tokens", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("The longest answer, in tokens"), N_("N") },
   { "system", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("A system prompt, for this run only"), N_("TEXT") },

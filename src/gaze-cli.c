@@ -152,7 +152,8 @@ gaze_cli_run (GSettings     *settings,
   g_autofree char *system_prompt = NULL;
   g_autofree char *api_key = NULL;
   GazeDetail detail;
-  int max_tokens;
+  g_autofree char *max_tokens_text = NULL;
+  gint64 max_tokens;
   Wait wait = { 0 };
 
   g_return_val_if_fail (G_IS_SETTINGS (settings), GAZE_EXIT_USAGE);
@@ -172,8 +173,17 @@ gaze_cli_run (GSettings     *settings,
       return GAZE_EXIT_USAGE;
     }
 
-  if (!g_variant_dict_lookup (options, "max-tokens", "i", &max_tokens))
-    max_tokens = (int)g_settings_get_uint (settings, "max-tokens");
+  /* A string option, because GApplication drops an int option set to 0. */
+  if (g_variant_dict_lookup (options, "max-tokens", "s", &max_tokens_text))
+    {
+      if (!g_ascii_string_to_signed (max_tokens_text, 10, 1, 16384, &max_tokens, NULL))
+        max_tokens = -1;
+    }
+  else
+    {
+      max_tokens = g_settings_get_uint (settings, "max-tokens");
+    }
+
   if (max_tokens < 1 || max_tokens > 16384)
     {
       print_sentence (_("--max-tokens takes a number from 1 to 16384."));
@@ -234,7 +244,7 @@ gaze_cli_run (GSettings     *settings,
 
   request = gaze_request_new (endpoint->api_version);
   gaze_request_set_system_prompt (request, system_prompt);
-  gaze_request_set_max_tokens (request, max_tokens);
+  gaze_request_set_max_tokens (request, (guint)max_tokens);
   gaze_request_add_user_message (request, question, images);
 
   gaze_client_complete_async (client, endpoint, api_key, request, NULL, complete_cb, &wait);

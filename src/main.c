@@ -19,6 +19,9 @@ main (int   argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
+  /* Standard output carries the answer of `gaze --ask`; logs go elsewhere. */
+  g_log_writer_default_set_use_stderr (TRUE);
+
   app = gaze_application_new ();
 
   return g_application_run (G_APPLICATION (app), argc, argv);

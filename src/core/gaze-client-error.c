@@ -57,7 +57,8 @@ gaze_client_error_get_retry_after_ms (const GError *error)
 {
   GazeClientErrorPrivate *priv;
 
-  if (error == NULL || !(priv = gaze_client_error_get_private (error)))
+  if (error == NULL || error->domain != GAZE_CLIENT_ERROR ||
+      !(priv = gaze_client_error_get_private (error)))
     return -1;
 
   return priv->retry_after_ms;
@@ -74,7 +75,8 @@ gaze_client_error_get_request_id (const GError *error)
 {
   GazeClientErrorPrivate *priv;
 
-  if (error == NULL || !(priv = gaze_client_error_get_private (error)))
+  if (error == NULL || error->domain != GAZE_CLIENT_ERROR ||
+      !(priv = gaze_client_error_get_private (error)))
     return NULL;
 
   return priv->request_id;

@@ -638,8 +638,20 @@ decoder_prepare (Decoder       *decoder,
 
   orientation = get_orientation (decoded);
 
-  if (!(upright = gdk_pixbuf_apply_embedded_orientation (decoded)) ||
-      !(flat = flatten_onto_white (upright)))
+  upright = gdk_pixbuf_apply_embedded_orientation (decoded);
+  if (upright != NULL)
+    flat = flatten_onto_white (upright);
+
+  /* The loader attaches the file's metadata (ICC profile, orientation) to
+   * its pixbuf as options; a copy starts clean, so the prepared pixels can
+   * neither be turned a second time nor carry the metadata along. */
+  if (flat == decoded)
+    {
+      g_clear_object (&flat);
+      flat = gdk_pixbuf_copy (decoded);
+    }
+
+  if (flat == NULL)
     {
       set_memory_error (error, decoder->name);
       return NULL;
@@ -1025,12 +1037,13 @@ gaze_image_prepare_file (GFile         *file,
                          GCancellable  *cancellable,
                          GError       **error)
 {
+  /* Declared first so that it outlives the decoder, which borrows it. */
+  g_autofree char *name = NULL;
   g_auto(Decoder) decoder = { 0 };
   g_autoptr(GFileInfo) info = NULL;
   g_autoptr(GFileInputStream) stream = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autofree guint8 *buffer = NULL;
-  g_autofree char *name = NULL;
   gsize n_read;
 
   g_return_val_if_fail (G_IS_FILE (file), NULL);

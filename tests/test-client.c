@@ -1,0 +1,521 @@
+/* test-client.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The client against a real loopback server that behaves like Azure
+ * OpenAI: each test checks what the server received as well as what the
+ * client made of the answer.
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+
+#include "gaze-client.h"
+#include "gaze-conversation.h"
+#include "gaze-test-server.h"
+
+typedef struct
+{
+  GazeTestServer *server;
+  GazeClient     *client;
+  GazeEndpoint   *endpoint;
+} Fixture;
+
+typedef struct
+{
+  gboolean   done;
+  GazeReply *reply;
+  GError    *error;
+} Result;
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autofree char *url = NULL;
+
+  fixture->server = gaze_test_server_new ();
+  fixture->client = gaze_client_new ();
+  url = gaze_test_server_dup_endpoint (fixture->server);
+  fixture->endpoint = gaze_endpoint_resolve (url, GAZE_TEST_SERVER_DEPLOYMENT, NULL, NULL);
+  g_assert_nonnull (fixture->endpoint);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_clear_pointer (&fixture->endpoint, gaze_endpoint_free);
+  g_assert_finalize_object (fixture->client);
+  g_assert_finalize_object (fixture->server);
+}
+
+static void
+complete_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  Result *r = user_data;
+
+  r->reply = gaze_client_complete_finish (GAZE_CLIENT (object), result, &r->error);
+  r->done = TRUE;
+}
+
+static void
+run_request (Fixture      *fixture,
+             GazeEndpoint *endpoint,
+             const char   *key,
+             GazeRequest  *request,
+             GCancellable *cancellable,
+             Result       *r)
+{
+  memset (r, 0, sizeof *r);
+  gaze_client_complete_async (fixture->client, endpoint ? endpoint : fixture->endpoint,
+                              key ? key : GAZE_TEST_SERVER_KEY,
+                              request, cancellable, complete_cb, r);
+  while (!r->done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+result_clear (Result *r)
+{
+  g_clear_pointer (&r->reply, gaze_reply_free);
+  g_clear_error (&r->error);
+}
+
+static GazeImage *
+make_image (int        width,
+            int        height,
+            GazeDetail detail)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  GazeImage *image;
+  char *data;
+  gsize size;
+
+  gdk_pixbuf_fill (pixbuf, 0x3366ccff);
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &data, &size, "jpeg", &error, NULL));
+  bytes = g_bytes_new_take (data, size);
+
+  image = gaze_image_prepare_bytes (bytes, "photo.jpg", detail, NULL, &error);
+  g_assert_no_error (error);
+
+  return image;
+}
+
+static GazeRequest *
+make_request (const char *question,
+              GazeImage  *image)
+{
+  g_autoptr(GPtrArray) images = g_ptr_array_new ();
+  GazeRequest *request = gaze_request_new (GAZE_DEFAULT_API_VERSION);
+
+  if (image != NULL)
+    g_ptr_array_add (images, image);
+  gaze_request_add_user_message (request, question, images);
+
+  return request;
+}
+
+static void
+test_client_success (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GazeImage) image = make_image (6000, 4000, GAZE_DETAIL_HIGH);
+  g_autoptr(GazeRequest) request = make_request ("What is in this picture?", image);
+  g_autofree char *text = NULL;
+  Result r;
+  int width, height;
+
+  gaze_request_set_max_tokens (request, 321);
+  run_request (fixture, NULL, NULL, request, NULL, &r);
+  g_assert_no_error (r.error);
+
+  /* What the server received. */
+  g_assert_cmpuint (gaze_test_server_get_n_requests (fixture->server), ==, 1);
+  g_assert_cmpstr (gaze_test_server_get_last_path (fixture->server), ==,
+                   "/openai/deployments/gpt4v/chat/completions");
+  g_assert_cmpstr (gaze_test_server_get_last_api_version (fixture->server), ==, "2024-10-21");
+  g_assert_true (g_str_has_prefix (gaze_test_server_get_last_content_type (fixture->server), "application/json"));
+  g_assert_true (gaze_test_server_get_last_key_ok (fixture->server));
+  g_assert_false (gaze_test_server_get_last_had_authorization (fixture->server));
+  g_assert_cmpuint (gaze_test_server_get_last_n_images (fixture->server), ==, 1);
+  gaze_test_server_get_last_image_size (fixture->server, 0, &width, &height);
+  g_assert_cmpint (width, ==, 1152);
+  g_assert_cmpint (height, ==, 768);
+  g_assert_cmpstr (gaze_test_server_get_last_image_detail (fixture->server, 0), ==, "high");
+  g_assert_cmpstr (gaze_test_server_get_last_image_mime (fixture->server, 0), ==, "image/jpeg");
+  text = gaze_test_server_dup_last_user_text (fixture->server);
+  g_assert_cmpstr (text, ==, "What is in this picture?");
+  g_assert_cmpint (gaze_test_server_get_last_max_tokens (fixture->server), ==, 321);
+  g_assert_false (gaze_test_server_get_last_stream (fixture->server));
+
+  /* What the client made of the answer. */
+  g_assert_nonnull (r.reply);
+  g_assert_nonnull (strstr (r.reply->content, "1152 × 768"));
+  g_assert_nonnull (strstr (r.reply->content, "What is in this picture?"));
+  g_assert_cmpstr (r.reply->finish_reason, ==, "stop");
+  g_assert_nonnull (r.reply->request_id);
+  g_assert_cmpint (r.reply->total_tokens, >, 0);
+  result_clear (&r);
+}
+
+static void
+test_client_legacy (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GazeImage) image = make_image (800, 600, GAZE_DETAIL_LOW);
+  g_autoptr(GazeRequest) request = gaze_request_new ("2023-08-01-preview");
+  g_autoptr(GPtrArray) images = g_ptr_array_new ();
+  g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_copy (fixture->endpoint);
+  JsonNode *body;
+  JsonArray *messages;
+  JsonArray *content;
+  Result r;
+  int width, height;
+
+  g_ptr_array_add (images, image);
+  gaze_request_add_user_message (request, "Describe this picture:", images);
+  g_free (endpoint->api_version);
+  endpoint->api_version = g_strdup ("2023-08-01-preview");
+
+  run_request (fixture, endpoint, NULL, request, NULL, &r);
+  g_assert_no_error (r.error);
+  g_assert_cmpstr (gaze_test_server_get_last_api_version (fixture->server), ==, "2023-08-01-preview");
+
+  body = gaze_test_server_get_last_body (fixture->server);
+  messages = json_object_get_array_member (json_node_get_object (body), "messages");
+  content = json_object_get_array_member (json_array_get_object_element (messages, 0), "content");
+  g_assert_cmpstr (json_array_get_string_element (content, 0), ==, "Describe this picture:");
+  g_assert_true (json_object_has_member (json_array_get_object_element (content, 1), "image"));
+
+  g_assert_cmpuint (gaze_test_server_get_last_n_images (fixture->server), ==, 1);
+  gaze_test_server_get_last_image_size (fixture->server, 0, &width, &height);
+  g_assert_cmpint (width, ==, 512);
+  g_assert_cmpint (height, ==, 384);
+  result_clear (&r);
+}
+
+static void
+expect_error (Fixture         *fixture,
+              GazeEndpoint    *endpoint,
+              const char      *key,
+              GazeClientError  code,
+              const char      *words)
+{
+  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
+  Result r;
+
+  run_request (fixture, endpoint, key, request, NULL, &r);
+  g_assert_null (r.reply);
+  g_assert_error (r.error, GAZE_CLIENT_ERROR, (int)code);
+  if (words != NULL && strstr (r.error->message, words) == NULL)
+    g_error ("“%s” does not say “%s”", r.error->message, words);
+  /* No sentence ever carries the key. */
+  g_assert_null (strstr (r.error->message, GAZE_TEST_SERVER_KEY));
+  result_clear (&r);
+}
+
+static void
+test_client_wrong_key (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  expect_error (fixture, NULL, "not-the-key", GAZE_CLIENT_ERROR_UNAUTHORIZED, "KEY 1");
+  g_assert_false (gaze_test_server_get_last_key_ok (fixture->server));
+}
+
+static void
+test_client_wrong_deployment (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_copy (fixture->endpoint);
+
+  g_free (endpoint->deployment);
+  endpoint->deployment = g_strdup ("GPT4V");
+  expect_error (fixture, endpoint, NULL, GAZE_CLIENT_ERROR_DEPLOYMENT_NOT_FOUND, "“GPT4V”");
+  g_assert_cmpstr (gaze_test_server_get_last_path (fixture->server), ==,
+                   "/openai/deployments/GPT4V/chat/completions");
+}
+
+static void
+test_client_wrong_path (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_copy (fixture->endpoint);
+  g_autofree char *base = g_strconcat (endpoint->base_url, "/not-azure", NULL);
+
+  g_free (endpoint->base_url);
+  endpoint->base_url = g_steal_pointer (&base);
+  expect_error (fixture, endpoint, NULL, GAZE_CLIENT_ERROR_ENDPOINT_NOT_FOUND, "Preferences");
+}
+
+static void
+test_client_rate_limited (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  const char *headers[] = { "Retry-After: 7", "apim-request-id: 0c2d7a6e-1111-4a2b-9c3d-2e4f5a6b7c8d", NULL };
+  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
+  Result r;
+
+  gaze_test_server_queue_reply (fixture->server, 429, "application/json",
+                                "{\"error\":{\"code\":\"429\",\"message\":\"Rate limit is exceeded. Try again in 7 seconds.\"}}",
+                                headers);
+  run_request (fixture, NULL, NULL, request, NULL, &r);
+  g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_RATE_LIMITED);
+  g_assert_cmpint (gaze_client_error_get_retry_after_ms (r.error), ==, 7000);
+  g_assert_cmpstr (gaze_client_error_get_request_id (r.error), ==, "0c2d7a6e-1111-4a2b-9c3d-2e4f5a6b7c8d");
+  g_assert_nonnull (strstr (r.error->message, "7 seconds"));
+  result_clear (&r);
+}
+
+static void
+test_client_content_filter (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "replies", "content-filter-prompt-400.json", NULL);
+  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
+  Result r;
+
+  gaze_test_server_queue_reply_file (fixture->server, 400, path, NULL);
+  run_request (fixture, NULL, NULL, request, NULL, &r);
+  g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_CONTENT_FILTERED);
+  g_assert_nonnull (strstr (r.error->message, "blocked word list"));
+  result_clear (&r);
+}
+
+static void
+test_client_filtered_answer (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "replies", "content-filter-completion-200.json", NULL);
+  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
+  Result r;
+
+  gaze_test_server_queue_reply_file (fixture->server, 200, path, NULL);
+  run_request (fixture, NULL, NULL, request, NULL, &r);
+  g_assert_no_error (r.error);
+  g_assert_cmpstr (r.reply->finish_reason, ==, "content_filter");
+  g_assert_cmpstr (r.reply->content, ==, "");
+  result_clear (&r);
+}
+
+static void
+test_client_server_error (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
+  Result r;
+
+  gaze_test_server_queue_reply (fixture->server, 503, "text/html", "<html>Service Unavailable</html>", NULL);
+  run_request (fixture, NULL, NULL, request, NULL, &r);
+  g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_SERVER_ERROR);
+  g_assert_nonnull (strstr (r.error->message, "503"));
+  result_clear (&r);
+}
+
+static void
+test_client_unreadable (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  static const char *bodies[] = {
+    "<html>captive portal</html>",
+    "{\"choices\": [{\"message\": {\"content\": \"cut",
+    "{\"choices\": [{\"message\": {\"content\": 42}}]}",
+    "{\"choices\": {}}",
+    "[]",
+    " ",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
+      Result r;
+
+      gaze_test_server_queue_reply (fixture->server, 200, "application/json", bodies[i], NULL);
+      run_request (fixture, NULL, NULL, request, NULL, &r);
+      g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_UNREADABLE_REPLY);
+      g_assert_nonnull (strstr (r.error->message, "cannot read"));
+      result_clear (&r);
+    }
+}
+
+static void
+test_client_truncated (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
+  Result r;
+
+  gaze_test_server_queue_truncated (fixture->server);
+  run_request (fixture, NULL, NULL, request, NULL, &r);
+  g_assert_nonnull (r.error);
+  g_assert_true (r.error->domain == GAZE_CLIENT_ERROR);
+  g_assert_true (r.error->code == GAZE_CLIENT_ERROR_NETWORK ||
+                 r.error->code == GAZE_CLIENT_ERROR_UNREADABLE_REPLY);
+  result_clear (&r);
+}
+
+static void
+test_client_refused (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_copy (fixture->endpoint);
+  guint16 port;
+
+  /* Take a free port and let it go, so that nothing listens there. */
+  port = g_socket_listener_add_any_inet_port (listener, NULL, NULL);
+  g_socket_listener_close (listener);
+
+  g_free (endpoint->base_url);
+  endpoint->base_url = g_strdup_printf ("http://127.0.0.1:%u", port);
+  expect_error (fixture, endpoint, NULL, GAZE_CLIENT_ERROR_NETWORK, "127.0.0.1");
+}
+
+static gboolean
+cancel_cb (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_client_cancel (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GTimer) timer = g_timer_new ();
+  Result r;
+
+  gaze_test_server_set_delay (fixture->server, 5000);
+  g_timeout_add (50, cancel_cb, cancellable);
+  run_request (fixture, NULL, NULL, request, cancellable, &r);
+  g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* Cancelling does not wait for the server's answer. */
+  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 4.0);
+  result_clear (&r);
+  gaze_test_server_set_delay (fixture->server, 0);
+}
+
+static void
+test_client_second_turn (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GazeConversation) conversation = gaze_conversation_new ();
+  g_autoptr(GazeImage) image = make_image (1000, 1000, GAZE_DETAIL_LOW);
+  g_autoptr(GPtrArray) images = g_ptr_array_new ();
+  g_autoptr(GazeRequest) first = NULL;
+  g_autoptr(GazeRequest) second = NULL;
+  JsonArray *messages;
+  JsonObject *message;
+  Result r;
+
+  g_ptr_array_add (images, image);
+  first = gaze_conversation_build_request (conversation, GAZE_DEFAULT_API_VERSION, "What is this?", images);
+  run_request (fixture, NULL, NULL, first, NULL, &r);
+  g_assert_no_error (r.error);
+  gaze_conversation_add_turn (conversation, "What is this?", images, r.reply->content);
+
+  second = gaze_conversation_build_request (conversation, GAZE_DEFAULT_API_VERSION, "And its colour?", NULL);
+  result_clear (&r);
+  run_request (fixture, NULL, NULL, second, NULL, &r);
+  g_assert_no_error (r.error);
+
+  /* The second request carries the first turn's image and answer. */
+  messages = json_object_get_array_member (json_node_get_object (gaze_test_server_get_last_body (fixture->server)), "messages");
+  g_assert_cmpuint (json_array_get_length (messages), ==, 3);
+  message = json_array_get_object_element (messages, 1);
+  g_assert_cmpstr (json_object_get_string_member (message, "role"), ==, "assistant");
+  g_assert_cmpstr (json_object_get_string_member (message, "content"), ==,
+                   gaze_conversation_get_answer (conversation, 0));
+  g_assert_cmpuint (gaze_test_server_get_last_n_images (fixture->server), ==, 1);
+  result_clear (&r);
+}
+
+static GString *debug_log;
+
+static GLogWriterOutput
+capture_writer (GLogLevelFlags   level,
+                const GLogField *fields,
+                gsize            n_fields,
+                gpointer         user_data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (g_str_equal (fields[i].key, "MESSAGE") && fields[i].length < 0)
+        {
+          g_string_append (debug_log, fields[i].value);
+          g_string_append_c (debug_log, '\n');
+        }
+    }
+
+  return G_LOG_WRITER_HANDLED;
+}
+
+static void
+test_client_debug_log_redacts_key (void)
+{
+  g_autoptr(GazeTestServer) server = gaze_test_server_new ();
+  g_autoptr(GazeClient) client = NULL;
+  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
+  g_autoptr(GazeEndpoint) endpoint = NULL;
+  g_autofree char *url = gaze_test_server_dup_endpoint (server);
+  Fixture fixture = { 0 };
+  Result r;
+
+  if (g_test_subprocess ())
+    {
+      debug_log = g_string_new (NULL);
+      g_log_set_writer_func (capture_writer, NULL, NULL);
+      g_setenv ("G_MESSAGES_DEBUG", "all", TRUE);
+
+      client = gaze_client_new ();
+      endpoint = gaze_endpoint_resolve (url, GAZE_TEST_SERVER_DEPLOYMENT, NULL, NULL);
+      fixture.client = client;
+      fixture.endpoint = endpoint;
+      run_request (&fixture, NULL, NULL, request, NULL, &r);
+      g_assert_no_error (r.error);
+      result_clear (&r);
+
+      g_assert_nonnull (strstr (debug_log->str, "api-key: [REDACTED]"));
+      g_assert_nonnull (strstr (debug_log->str, "POST /openai/deployments/gpt4v/chat/completions"));
+      g_assert_null (strstr (debug_log->str, GAZE_TEST_SERVER_KEY));
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(name, func) g_test_add ("/client/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("success", test_client_success);
+  ADD ("legacy-shape", test_client_legacy);
+  ADD ("wrong-key", test_client_wrong_key);
+  ADD ("wrong-deployment", test_client_wrong_deployment);
+  ADD ("wrong-path", test_client_wrong_path);
+  ADD ("rate-limited", test_client_rate_limited);
+  ADD ("content-filter", test_client_content_filter);
+  ADD ("filtered-answer", test_client_filtered_answer);
+  ADD ("server-error", test_client_server_error);
+  ADD ("unreadable", test_client_unreadable);
+  ADD ("truncated", test_client_truncated);
+  ADD ("refused", test_client_refused);
+  ADD ("cancel", test_client_cancel);
+  ADD ("second-turn", test_client_second_turn);
+#undef ADD
+  g_test_add_func ("/client/debug-log-redacts-key", test_client_debug_log_redacts_key);
+
+  return g_test_run ();
+}
