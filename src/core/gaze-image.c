@@ -348,6 +348,7 @@ set_size_error (GError     **error,
                  name);
   else
     g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_LARGE,
+                 /* Translators: the first %s is a file name, then width × height. */
                  _("“%s” is %d × %d pixels, more than Gaze can prepare. "
                    "Scale it down to under 200 megapixels and attach it again."),
                  name, width, height);
@@ -382,6 +383,8 @@ set_unreadable_error (GError     **error,
     g_propagate_error (error, g_error_copy (reason));
   else
     g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_UNREADABLE,
+                 /* Translators: the first %s is a file name, the second the
+                  * system's reason, such as “No such file or directory”. */
                  _("Gaze could not read “%s”: %s. "
                    "Check that the file still exists and that you may read it."),
                  name, reason->message);
