@@ -1,0 +1,260 @@
+/* test-window.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Smoke tests of the real window under a display: the first-run page,
+ * and a question with a photo sent to the loopback server.
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "gaze-application.h"
+#include "gaze-image-tile.h"
+#include "gaze-test-server.h"
+#include "gaze-turn-view.h"
+#include "gaze-window.h"
+
+static GazeApplication *app;
+
+static void
+collect_widgets (GtkWidget *root,
+                 GType      type,
+                 GPtrArray *found)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
+        g_ptr_array_add (found, child);
+      collect_widgets (child, type, found);
+    }
+}
+
+/* The nth widget of @type below @root, depth first. */
+static GtkWidget *
+find_widget (GtkWidget *root,
+             GType      type,
+             guint      nth)
+{
+  g_autoptr(GPtrArray) found = g_ptr_array_new ();
+
+  collect_widgets (root, type, found);
+
+  return nth < found->len ? g_ptr_array_index (found, nth) : NULL;
+}
+
+static GtkStack *
+find_page_stack (GtkWidget *window)
+{
+  GtkWidget *stack;
+
+  for (guint i = 0; (stack = find_widget (window, GTK_TYPE_STACK, i)); i++)
+    {
+      if (gtk_stack_get_child_by_name (GTK_STACK (stack), "setup") != NULL)
+        return GTK_STACK (stack);
+    }
+
+  return NULL;
+}
+
+static void
+wait_until (gboolean (*done) (gpointer),
+            gpointer   data)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!done (data))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static void
+destroy_window (GtkWidget *window)
+{
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *)&window);
+  gtk_window_destroy (GTK_WINDOW (window));
+
+  while (window != NULL)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+static void
+reset_settings (void)
+{
+  GSettings *settings = gaze_application_get_settings (app);
+  const char *keys[] = { "endpoint", "deployment", "api-key", "api-version", NULL };
+
+  for (guint i = 0; keys[i]; i++)
+    g_settings_reset (settings, keys[i]);
+}
+
+static void
+test_window_first_run (void)
+{
+  GazeWindow *window;
+  GtkStack *stack;
+
+  reset_settings ();
+  window = gaze_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+
+  stack = find_page_stack (GTK_WIDGET (window));
+  g_assert_nonnull (stack);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "setup");
+
+  destroy_window (GTK_WIDGET (window));
+}
+
+static gboolean
+tiles_ready (gpointer data)
+{
+  GtkWidget *tile = find_widget (data, GAZE_TYPE_IMAGE_TILE, 0);
+
+  return tile != NULL && !gaze_image_tile_get_busy (GAZE_IMAGE_TILE (tile));
+}
+
+static gboolean
+answered (gpointer data)
+{
+  GtkWidget *turn = find_widget (data, GAZE_TYPE_TURN_VIEW, 0);
+
+  return turn != NULL && gaze_turn_view_get_answer (GAZE_TURN_VIEW (turn))[0] != '\0';
+}
+
+static gboolean
+error_shown (gpointer data)
+{
+  GtkWidget *window = data;
+  GtkWidget *retry = NULL;
+
+  /* The error card holds the Retry button, shown with the card. */
+  for (guint i = 0; (retry = find_widget (window, GTK_TYPE_BUTTON, i)); i++)
+    {
+      if (g_strcmp0 (gtk_button_get_label (GTK_BUTTON (retry)), "_Retry") == 0)
+        break;
+    }
+
+  return retry != NULL && gtk_widget_is_visible (retry);
+}
+
+static char *
+dup_prompt (GtkWidget *window)
+{
+  GtkTextView *view = GTK_TEXT_VIEW (find_widget (window, GTK_TYPE_TEXT_VIEW, 0));
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (gtk_text_view_get_buffer (view), &start, &end);
+
+  return gtk_text_buffer_get_text (gtk_text_view_get_buffer (view), &start, &end, FALSE);
+}
+
+static void
+test_window_ask (void)
+{
+  g_autoptr(GazeTestServer) server = gaze_test_server_new ();
+  g_autofree char *endpoint = gaze_test_server_dup_endpoint (server);
+  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, "window-photo.png", NULL);
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, 3000, 2000);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *prompt = NULL;
+  GSettings *settings = gaze_application_get_settings (app);
+  GazeWindow *window;
+  GtkTextView *view;
+  GtkStack *stack;
+  GtkWidget *turn;
+  int width, height;
+
+  gdk_pixbuf_fill (pixbuf, 0x20a040ff);
+  g_assert_true (gdk_pixbuf_save (pixbuf, path, "png", &error, NULL));
+
+  g_settings_set_string (settings, "endpoint", endpoint);
+  g_settings_set_string (settings, "deployment", "wrong-name");
+  g_settings_set_string (settings, "api-key", GAZE_TEST_SERVER_KEY);
+
+  window = gaze_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  stack = find_page_stack (GTK_WIDGET (window));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "chat");
+
+  gaze_window_attach_file (window, file);
+  g_assert_cmpuint (gaze_window_get_n_attachments (window), ==, 1);
+  wait_until (tiles_ready, window);
+
+  view = GTK_TEXT_VIEW (find_widget (GTK_WIDGET (window), GTK_TYPE_TEXT_VIEW, 0));
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "What is in this picture?", -1);
+
+  /* A wrong deployment: the sentence shows, the question and photo stay. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL);
+  wait_until (error_shown, window);
+  prompt = dup_prompt (GTK_WIDGET (window));
+  g_assert_cmpstr (prompt, ==, "What is in this picture?");
+  g_assert_cmpuint (gaze_window_get_n_attachments (window), ==, 1);
+  g_assert_null (find_widget (GTK_WIDGET (window), GAZE_TYPE_TURN_VIEW, 0));
+
+  /* Fixed in the settings, Retry sends the same question again. */
+  g_settings_set_string (settings, "deployment", GAZE_TEST_SERVER_DEPLOYMENT);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL);
+  wait_until (answered, window);
+
+  turn = find_widget (GTK_WIDGET (window), GAZE_TYPE_TURN_VIEW, 0);
+  g_assert_nonnull (strstr (gaze_turn_view_get_answer (GAZE_TURN_VIEW (turn)), "1152 × 768"));
+  g_assert_cmpuint (gaze_test_server_get_n_requests (server), ==, 2);
+  gaze_test_server_get_last_image_size (server, 0, &width, &height);
+  g_assert_cmpint (width, ==, 1152);
+  g_assert_cmpint (height, ==, 768);
+
+  /* After an answer the composer is empty for the next question. */
+  g_clear_pointer (&prompt, g_free);
+  prompt = dup_prompt (GTK_WIDGET (window));
+  g_assert_cmpstr (prompt, ==, "");
+  g_assert_cmpuint (gaze_window_get_n_attachments (window), ==, 0);
+
+  destroy_window (GTK_WIDGET (window));
+  g_unlink (path);
+}
+
+static void
+activate_cb (GApplication *application)
+{
+  /* The tests create their own windows. */
+}
+
+static void
+run_tests_cb (GApplication *application,
+              int          *status)
+{
+  g_application_hold (application);
+  *status = g_test_run ();
+  g_application_release (application);
+  g_application_quit (application);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status = 0;
+
+  gtk_test_init (&argc, &argv, NULL);
+
+  app = gaze_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_signal_connect (app, "activate", G_CALLBACK (activate_cb), NULL);
+  g_signal_connect_after (app, "startup", G_CALLBACK (run_tests_cb), &status);
+
+  g_test_add_func ("/window/first-run", test_window_first_run);
+  g_test_add_func ("/window/ask", test_window_ask);
+
+  g_application_run (G_APPLICATION (app), 0, NULL);
+  g_object_unref (app);
+
+  return status;
+}
