@@ -568,7 +568,7 @@ static const HttpCase http_cases[] = {
   { "429-http-date", 429, NULL, NULL, "gpt4v", IN_TWO_MINUTES, NULL, NULL,
     GAZE_CLIENT_ERROR_RATE_LIMITED, 115000, 120000, { "Try again in" } },
   { "429-message-only", 429, "rate-limit-429.json", NULL, "gpt4v", NULL, NULL, NULL,
-    GAZE_CLIENT_ERROR_RATE_LIMITED, 86400000, 86400000, { "Try again in 86400 seconds" } },
+    GAZE_CLIENT_ERROR_RATE_LIMITED, 86400000, 86400000, { "Try again in 24 hours" } },
   { "429-bad-headers-message", 429, "rate-limit-429.json", NULL, "gpt4v", "soon", "-5", NULL,
     GAZE_CLIENT_ERROR_RATE_LIMITED, 86400000, 86400000, { "Try again" } },
   { "429-nothing", 429, NULL, "{\"error\":{\"code\":\"429\"}}", "gpt4v", NULL, NULL, NULL,
@@ -826,6 +826,34 @@ test_retry_after (void)
     }
 }
 
+static void
+test_format_wait (void)
+{
+  static const struct {
+    gint64      ms;
+    const char *words;
+  } cases[] = {
+    { 0, "1 second" },
+    { 1, "1 second" },
+    { 1000, "1 second" },
+    { 1001, "2 seconds" },
+    { 7000, "7 seconds" },
+    { 89000, "89 seconds" },
+    { 90000, "2 minutes" },
+    { 3600000, "60 minutes" },
+    { 5340000, "89 minutes" },
+    { 5400000, "2 hours" },
+    { 86400000, "24 hours" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *words = gaze_client_format_wait (cases[i].ms);
+
+      g_assert_cmpstr (words, ==, cases[i].words);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -856,6 +884,7 @@ main (int   argc,
   g_test_add_func ("/client-error/http/long-message", test_http_error_long_message);
   g_test_add_func ("/client-error/literal", test_error_literal);
   g_test_add_func ("/client-error/retry-after", test_retry_after);
+  g_test_add_func ("/client-error/format-wait", test_format_wait);
 
   /* Last, because a parser that runs out of stack takes the run with it. */
   for (guint i = 0; i < G_N_ELEMENTS (deep_cases); i++)

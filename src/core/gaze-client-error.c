@@ -14,6 +14,7 @@
 #include <libsoup/soup.h>
 
 #include "gaze-client-error.h"
+#include "gaze-json.h"
 
 #define MAX_SERVICE_MESSAGE 240
 
@@ -159,6 +160,37 @@ gaze_client_parse_retry_after (const char *retry_after,
   return -1;
 }
 
+/**
+ * gaze_client_format_wait:
+ * @ms: a wait in milliseconds
+ *
+ * Says how long a wait is the way a person would: "7 seconds",
+ * "3 minutes", "24 hours".
+ *
+ * Returns: (transfer full): the wait, in words
+ */
+char *
+gaze_client_format_wait (gint64 ms)
+{
+  gint64 seconds = MAX (1, (ms + 999) / 1000);
+  gint64 minutes = (seconds + 59) / 60;
+  gint64 hours = (minutes + 59) / 60;
+
+  if (seconds < 90)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " second",
+                                         "%" G_GINT64_FORMAT " seconds", seconds),
+                            seconds);
+
+  if (minutes < 90)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " minute",
+                                         "%" G_GINT64_FORMAT " minutes", minutes),
+                            minutes);
+
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " hour",
+                                       "%" G_GINT64_FORMAT " hours", hours),
+                          hours);
+}
+
 static JsonObject *
 get_object_member (JsonObject *object,
                    const char *name)
@@ -215,10 +247,7 @@ parse_error_object (JsonParser *parser,
     return NULL;
 
   data = g_bytes_get_data (body, &size);
-  if (size == 0 || !json_parser_load_from_data (parser, data, size, NULL))
-    return NULL;
-
-  root = json_parser_get_root (parser);
+  root = gaze_json_parse_untrusted (parser, data, size);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
 
@@ -453,14 +482,11 @@ gaze_client_error_new_from_http (guint       status,
 
         if (wait_ms >= 0)
           {
-            gint64 seconds = MAX (1, (wait_ms + 999) / 1000);
+            g_autofree char *wait = gaze_client_format_wait (wait_ms);
 
             return new_error (GAZE_CLIENT_ERROR_RATE_LIMITED, wait_ms, request_id,
-                              g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                            "Azure is limiting how often this deployment may be used. Try again in %"G_GINT64_FORMAT" second, or raise the deployment’s rate limit in Azure AI Foundry.",
-                                                            "Azure is limiting how often this deployment may be used. Try again in %"G_GINT64_FORMAT" seconds, or raise the deployment’s rate limit in Azure AI Foundry.",
-                                                            seconds),
-                                               seconds));
+                              g_strdup_printf (_("Azure is limiting how often this deployment may be used. Try again in %s, or raise the deployment’s rate limit in Azure AI Foundry."),
+                                               wait));
           }
 
         return new_error (GAZE_CLIENT_ERROR_RATE_LIMITED, -1, request_id,

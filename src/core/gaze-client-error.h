@@ -43,6 +43,7 @@ GError     *gaze_client_error_new_from_http      (guint         status,
                                                   const char   *retry_after,
                                                   const char   *retry_after_ms,
                                                   const char   *request_id);
+char       *gaze_client_format_wait              (gint64        ms);
 char       *gaze_client_describe_filter_results  (JsonObject   *results);
 GError     *gaze_client_error_new_literal        (GazeClientError code,
                                                   const char   *message,

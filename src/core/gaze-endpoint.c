@@ -82,6 +82,65 @@ is_resource_name (const char *text)
   return text[0] != '\0' && text[0] != '-' && strlen (text) <= 63;
 }
 
+/* A host is an IP address literal, or names of letters, digits and
+ * hyphens joined by dots; anything else, such as control characters or a
+ * pasted e-mail address, is not a host the key may be sent to.
+ */
+static gboolean
+is_valid_host (const char *host)
+{
+  g_auto(GStrv) labels = NULL;
+  g_autofree char *bare = NULL;
+  gsize len = strlen (host);
+
+  if (host[0] == '[' && len > 2 && host[len - 1] == ']')
+    {
+      bare = g_strndup (host + 1, len - 2);
+      return g_hostname_is_ip_address (bare);
+    }
+
+  if (g_hostname_is_ip_address (host))
+    return TRUE;
+
+  if (len == 0 || len > 253)
+    return FALSE;
+
+  labels = g_strsplit (host, ".", -1);
+  for (guint i = 0; labels[i] != NULL; i++)
+    {
+      gsize label_len = strlen (labels[i]);
+
+      /* A single trailing dot is the root, and allowed. */
+      if (label_len == 0 && labels[i + 1] == NULL && i > 0)
+        continue;
+
+      if (label_len == 0 || label_len > 63 || labels[i][0] == '-' || labels[i][label_len - 1] == '-')
+        return FALSE;
+
+      for (const char *p = labels[i]; *p; p++)
+        {
+          if (!g_ascii_isalnum (*p) && *p != '-')
+            return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+/* What the person typed, short enough to quote in a sentence. */
+static char *
+dup_quotable (const char *text)
+{
+  g_autofree char *start = NULL;
+
+  if (g_utf8_strlen (text, -1) <= 60)
+    return g_strdup (text);
+
+  start = g_utf8_substring (text, 0, 59);
+
+  return g_strconcat (start, "…", NULL);
+}
+
 static char *
 dup_query_param (const char *query,
                  const char *name)
@@ -164,6 +223,7 @@ gaze_endpoint_parse (const char  *text,
   g_autofree char *candidate = NULL;
   g_autofree char *prefix = NULL;
   g_autofree char *deployment = NULL;
+  g_autofree char *quotable = NULL;
   const char *scheme;
   const char *host;
 
@@ -189,23 +249,25 @@ gaze_endpoint_parse (const char  *text,
   if (candidate != NULL)
     uri = g_uri_parse (candidate, G_URI_FLAGS_ENCODED_PATH | G_URI_FLAGS_ENCODED_QUERY, &local_error);
 
+  quotable = dup_quotable (trimmed);
+
   if (uri == NULL)
     {
       g_set_error (error, GAZE_ENDPOINT_ERROR, GAZE_ENDPOINT_ERROR_INVALID,
                    _("“%s” is not an endpoint Gaze understands. Copy the endpoint from the “Keys and Endpoint” page of your resource in the Azure portal; it looks like %s."),
-                   trimmed, EXAMPLE_ENDPOINT);
+                   quotable, EXAMPLE_ENDPOINT);
       return NULL;
     }
 
   scheme = g_uri_get_scheme (uri);
   host = g_uri_get_host (uri);
 
-  if (host == NULL || host[0] == '\0' || strpbrk (host, " \t\r\n") != NULL ||
+  if (host == NULL || !is_valid_host (host) || g_uri_get_userinfo (uri) != NULL ||
       (g_ascii_strcasecmp (scheme, "https") != 0 && g_ascii_strcasecmp (scheme, "http") != 0))
     {
       g_set_error (error, GAZE_ENDPOINT_ERROR, GAZE_ENDPOINT_ERROR_INVALID,
                    _("“%s” is not an endpoint Gaze understands. The endpoint starts with https:// and looks like %s."),
-                   trimmed, EXAMPLE_ENDPOINT);
+                   quotable, EXAMPLE_ENDPOINT);
       return NULL;
     }
 

@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 
 #include "gaze-client-error.h"
+#include "gaze-json.h"
 #include "gaze-reply.h"
 
 G_DEFINE_BOXED_TYPE (GazeReply, gaze_reply, gaze_reply_copy, gaze_reply_free)
@@ -161,13 +162,7 @@ gaze_reply_parse (GBytes  *body,
   g_return_val_if_fail (body != NULL, NULL);
 
   data = g_bytes_get_data (body, &size);
-  if (size == 0 || !json_parser_load_from_data (parser, data, size, NULL))
-    {
-      g_propagate_error (error, unreadable ());
-      return NULL;
-    }
-
-  root = json_parser_get_root (parser);
+  root = gaze_json_parse_untrusted (parser, data, size);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       g_propagate_error (error, unreadable ());
