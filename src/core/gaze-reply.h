@@ -21,6 +21,7 @@ typedef struct _GazeReply
   char   *finish_reason;
   char   *request_id;
   char   *filtered;       /* the filtered categories, in words, or NULL */
+  gboolean truncated;     /* a stream that ended without a finish reason or [DONE] */
   gint64  prompt_tokens;
   gint64  completion_tokens;
   gint64  total_tokens;
