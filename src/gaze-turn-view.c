@@ -24,6 +24,7 @@ struct _GazeTurnView
   GtkLabel   *question_label;
   GtkBox     *pending_box;
   GtkSpinner *spinner;
+  GtkLabel   *status_label;
   GtkLabel   *answer_label;
   GtkLabel   *note_label;
 };
@@ -57,6 +58,7 @@ gaze_turn_view_class_init (GazeTurnViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, question_label);
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, pending_box);
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, spinner);
+  gtk_widget_class_bind_template_child (widget_class, GazeTurnView, status_label);
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, answer_label);
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, note_label);
 
@@ -148,6 +150,21 @@ gaze_turn_view_set_answer (GazeTurnView *self,
 
   gtk_label_set_label (self->note_label, note);
   gtk_widget_set_visible (GTK_WIDGET (self->note_label), note != NULL && note[0] != '\0');
+}
+
+/**
+ * gaze_turn_view_set_status:
+ * @self: a #GazeTurnView
+ * @status: (nullable): what is happening while the answer is awaited, or
+ *   %NULL for the usual words
+ */
+void
+gaze_turn_view_set_status (GazeTurnView *self,
+                           const char   *status)
+{
+  g_return_if_fail (GAZE_IS_TURN_VIEW (self));
+
+  gtk_label_set_label (self->status_label, status ? status : _("Looking…"));
 }
 
 const char *

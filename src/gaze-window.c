@@ -16,6 +16,41 @@
 #include "gaze-turn-view.h"
 #include "gaze-window.h"
 
+/* A question on its way: what was asked, what is sent, and where it stands
+ * between automatic retries.
+ */
+typedef struct
+{
+  GCancellable *cancellable;
+  GazeTurnView *turn;
+  char         *question;
+  GPtrArray    *images;
+  GazeEndpoint *endpoint;
+  char         *api_key;
+  GazeRequest  *request;
+  guint         attempt;
+  guint         countdown_id;
+  gint64        retry_at;
+  GError       *error;
+} Pending;
+
+static void
+pending_free (Pending *pending)
+{
+  g_cancellable_cancel (pending->cancellable);
+  g_clear_object (&pending->cancellable);
+  g_clear_handle_id (&pending->countdown_id, g_source_remove);
+  g_free (pending->question);
+  g_clear_pointer (&pending->images, g_ptr_array_unref);
+  g_clear_pointer (&pending->endpoint, gaze_endpoint_free);
+  g_free (pending->api_key);
+  g_clear_object (&pending->request);
+  g_clear_error (&pending->error);
+  g_free (pending);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
+
 struct _GazeWindow
 {
   AdwApplicationWindow  parent_instance;
@@ -24,11 +59,8 @@ struct _GazeWindow
   GazeClient           *client;
   GazeConversation     *conversation;
 
-  /* The request in flight, if any. */
-  GCancellable         *cancellable;
-  GazeTurnView         *pending_turn;
-  char                 *pending_question;
-  GPtrArray            *pending_images;
+  /* The question in flight, or NULL. */
+  Pending              *pending;
 
   AdwToastOverlay      *toast_overlay;
   AdwWindowTitle       *window_title;
@@ -66,7 +98,7 @@ static void gaze_window_show_page      (GazeWindow *self,
 static gboolean
 gaze_window_is_running (GazeWindow *self)
 {
-  return self->cancellable != NULL;
+  return self->pending != NULL;
 }
 
 static char *
@@ -265,15 +297,6 @@ gaze_window_show_error (GazeWindow   *self,
 }
 
 static void
-gaze_window_clear_pending (GazeWindow *self)
-{
-  g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->pending_question, g_free);
-  g_clear_pointer (&self->pending_images, g_ptr_array_unref);
-  self->pending_turn = NULL;
-}
-
-static void
 gaze_window_clear_attachments (GazeWindow *self)
 {
   GtkWidget *child;
@@ -306,6 +329,65 @@ dup_answer_note (const GazeReply *reply)
   return NULL;
 }
 
+static void gaze_window_dispatch (GazeWindow *self);
+
+/* The question failed or was stopped: the turn goes, the question and the
+ * photos stay in the composer, and Retry sends the same again.
+ */
+static void
+gaze_window_abandon (GazeWindow   *self,
+                     const GError *error)
+{
+  g_autoptr(Pending) pending = g_steal_pointer (&self->pending);
+
+  g_assert (GAZE_IS_WINDOW (self));
+  g_assert (pending != NULL);
+
+  gtk_box_remove (self->turns_box, GTK_WIDGET (pending->turn));
+
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    gaze_window_show_error (self, error);
+
+  gaze_window_update_empty_state (self);
+  gaze_window_update_actions (self);
+}
+
+static void
+gaze_window_update_countdown (GazeWindow *self)
+{
+  Pending *pending = self->pending;
+  gint64 left_ms = MAX (0, (pending->retry_at - g_get_monotonic_time ()) / 1000);
+  g_autofree char *wait = gaze_client_format_wait (left_ms);
+  g_autofree char *status = NULL;
+
+  /* Translators: shown while Gaze waits to send a question again, e.g. "Trying again in 7 seconds…" */
+  status = g_strdup_printf (_("Trying again in %s…"), wait);
+  gaze_turn_view_set_status (pending->turn, status);
+}
+
+static gboolean
+gaze_window_countdown_cb (gpointer user_data)
+{
+  GazeWindow *self = user_data;
+  Pending *pending = self->pending;
+
+  g_assert (GAZE_IS_WINDOW (self));
+  g_assert (pending != NULL);
+
+  if (g_get_monotonic_time () < pending->retry_at)
+    {
+      gaze_window_update_countdown (self);
+      return G_SOURCE_CONTINUE;
+    }
+
+  pending->countdown_id = 0;
+  pending->attempt++;
+  gaze_turn_view_set_status (pending->turn, NULL);
+  gaze_window_dispatch (self);
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 gaze_window_complete_cb (GObject      *object,
                          GAsyncResult *result,
@@ -315,44 +397,71 @@ gaze_window_complete_cb (GObject      *object,
   g_autoptr(GazeReply) reply = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *note = NULL;
+  Pending *pending = self->pending;
+  gint64 delay_ms;
 
   g_assert (GAZE_IS_WINDOW (self));
 
   reply = gaze_client_complete_finish (GAZE_CLIENT (object), result, &error);
 
-  /* The window was closed while the request ran. */
-  if (self->pending_turn == NULL)
+  /* The question was stopped, or the window closed, while this ran. */
+  if (pending == NULL || g_task_get_cancellable (G_TASK (result)) != pending->cancellable)
     return;
 
   if (reply == NULL)
     {
-      /* A failed turn is not kept: the question and photos stay in the
-       * composer, and Retry sends the same again.
-       */
-      gtk_box_remove (self->turns_box, GTK_WIDGET (self->pending_turn));
-      gaze_window_clear_pending (self);
+      if (gaze_client_error_should_retry (error, pending->attempt, &delay_ms))
+        {
+          /* Say what happened and count down; Stop cancels the wait. */
+          g_clear_error (&pending->error);
+          pending->error = g_steal_pointer (&error);
+          pending->retry_at = g_get_monotonic_time () + delay_ms * 1000;
+          pending->countdown_id = g_timeout_add (250, gaze_window_countdown_cb, self);
+          gaze_window_update_countdown (self);
+          return;
+        }
 
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        gaze_window_show_error (self, error);
-
-      gaze_window_update_empty_state (self);
-      gaze_window_update_actions (self);
+      gaze_window_abandon (self, error);
       return;
     }
 
   note = dup_answer_note (reply);
-  gaze_turn_view_set_answer (self->pending_turn, reply->content, note);
-  gaze_conversation_add_turn (self->conversation,
-                              self->pending_question,
-                              self->pending_images,
-                              reply->content);
-  gaze_window_clear_pending (self);
+  gaze_turn_view_set_answer (pending->turn, reply->content, note);
+  gaze_conversation_add_turn (self->conversation, pending->question, pending->images, reply->content);
+  g_clear_pointer (&self->pending, pending_free);
 
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->prompt_view), "", 0);
   gaze_window_clear_attachments (self);
   gaze_window_update_empty_state (self);
   gaze_window_update_actions (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->prompt_view));
+}
+
+static void
+gaze_window_dispatch (GazeWindow *self)
+{
+  Pending *pending = self->pending;
+
+  g_assert (GAZE_IS_WINDOW (self));
+  g_assert (pending != NULL);
+
+  gaze_client_complete_async (self->client,
+                              pending->endpoint,
+                              pending->api_key,
+                              pending->request,
+                              pending->cancellable,
+                              gaze_window_complete_cb,
+                              g_object_ref (self));
+}
+
+static gboolean
+gaze_window_scroll_to_end_cb (gpointer user_data)
+{
+  GazeWindow *self = user_data;
+
+  gaze_window_scroll_to_end (self);
+
+  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -371,7 +480,7 @@ gaze_window_send_action (GtkWidget  *widget,
   g_autofree char *api_version = NULL;
   g_autofree char *api_key = NULL;
   g_autofree char *system_prompt = NULL;
-  g_autofree char *detail = NULL;
+  Pending *pending;
 
   g_assert (GAZE_IS_WINDOW (self));
 
@@ -411,23 +520,23 @@ gaze_window_send_action (GtkWidget  *widget,
   gaze_request_set_system_prompt (request, system_prompt);
   gaze_request_set_max_tokens (request, g_settings_get_uint (self->settings, "max-tokens"));
 
-  self->cancellable = g_cancellable_new ();
-  self->pending_question = g_strdup (question);
-  self->pending_images = g_ptr_array_ref (images);
-  self->pending_turn = gaze_turn_view_new (question, images);
-  gtk_box_append (self->turns_box, GTK_WIDGET (self->pending_turn));
+  pending = g_new0 (Pending, 1);
+  pending->cancellable = g_cancellable_new ();
+  pending->question = g_strdup (question);
+  pending->images = g_ptr_array_ref (images);
+  pending->endpoint = g_steal_pointer (&endpoint);
+  pending->api_key = g_steal_pointer (&api_key);
+  pending->request = g_steal_pointer (&request);
+  pending->turn = gaze_turn_view_new (question, images);
+  gtk_box_append (self->turns_box, GTK_WIDGET (pending->turn));
+  self->pending = pending;
 
   gaze_window_update_empty_state (self);
   gaze_window_update_actions (self);
-  g_idle_add_once ((GSourceOnceFunc)gaze_window_scroll_to_end, self);
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, gaze_window_scroll_to_end_cb,
+                   g_object_ref (self), g_object_unref);
 
-  gaze_client_complete_async (self->client,
-                              endpoint,
-                              api_key,
-                              request,
-                              self->cancellable,
-                              gaze_window_complete_cb,
-                              g_object_ref (self));
+  gaze_window_dispatch (self);
 }
 
 static void
@@ -436,10 +545,18 @@ gaze_window_stop_action (GtkWidget  *widget,
                          GVariant   *param)
 {
   GazeWindow *self = GAZE_WINDOW (widget);
+  g_autoptr(GError) error = NULL;
 
   g_assert (GAZE_IS_WINDOW (self));
 
-  g_cancellable_cancel (self->cancellable);
+  if (self->pending == NULL)
+    return;
+
+  /* Stopped while waiting to try again: say why it was waiting. */
+  if (self->pending->countdown_id != 0)
+    error = g_steal_pointer (&self->pending->error);
+
+  gaze_window_abandon (self, error);
 }
 
 static void
@@ -971,11 +1088,9 @@ gaze_window_dispose (GObject *object)
   GazeWindow *self = (GazeWindow *)object;
 
   /* Closing the window ends its request; the callback then finds no
-   * pending turn and does nothing.
+   * pending question and does nothing.
    */
-  if (self->cancellable != NULL)
-    g_cancellable_cancel (self->cancellable);
-  gaze_window_clear_pending (self);
+  g_clear_pointer (&self->pending, pending_free);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), GAZE_TYPE_WINDOW);
 

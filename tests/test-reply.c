@@ -854,6 +854,46 @@ test_format_wait (void)
     }
 }
 
+static void
+test_should_retry (void)
+{
+  g_autoptr(GError) io = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "x");
+  g_autoptr(GError) key = gaze_client_error_new_from_http (401, NULL, NULL, NULL, NULL, NULL);
+  g_autoptr(GError) soon = gaze_client_error_new_from_http (429, NULL, NULL, "3", NULL, NULL);
+  g_autoptr(GError) tomorrow = gaze_client_error_new_from_http (429, NULL, NULL, "86400", NULL, NULL);
+  g_autoptr(GError) unsaid = gaze_client_error_new_from_http (429, NULL, NULL, NULL, NULL, NULL);
+  g_autoptr(GError) server = gaze_client_error_new_from_http (503, NULL, NULL, NULL, NULL, NULL);
+  gint64 delay;
+
+  g_assert_false (gaze_client_error_should_retry (io, 0, &delay));
+  g_assert_false (gaze_client_error_should_retry (key, 0, &delay));
+
+  /* Rate limits wait as long as the service asked, twice at most. */
+  g_assert_true (gaze_client_error_should_retry (soon, 0, &delay));
+  g_assert_cmpint (delay, ==, 3000);
+  g_assert_true (gaze_client_error_should_retry (soon, 1, &delay));
+  g_assert_cmpint (delay, ==, 3000);
+  g_assert_false (gaze_client_error_should_retry (soon, 2, &delay));
+
+  /* A day is said, not counted down. */
+  g_assert_false (gaze_client_error_should_retry (tomorrow, 0, &delay));
+
+  g_assert_true (gaze_client_error_should_retry (unsaid, 0, &delay));
+  g_assert_cmpint (delay, >, 0);
+
+  /* Server errors back off, with jitter. */
+  for (guint i = 0; i < 50; i++)
+    {
+      g_assert_true (gaze_client_error_should_retry (server, 0, &delay));
+      g_assert_cmpint (delay, >=, 1000);
+      g_assert_cmpint (delay, <, 1500);
+      g_assert_true (gaze_client_error_should_retry (server, 1, &delay));
+      g_assert_cmpint (delay, >=, 2000);
+      g_assert_cmpint (delay, <, 2500);
+    }
+  g_assert_false (gaze_client_error_should_retry (server, 2, &delay));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -885,6 +925,7 @@ main (int   argc,
   g_test_add_func ("/client-error/literal", test_error_literal);
   g_test_add_func ("/client-error/retry-after", test_retry_after);
   g_test_add_func ("/client-error/format-wait", test_format_wait);
+  g_test_add_func ("/client-error/should-retry", test_should_retry);
 
   /* Last, because a parser that runs out of stack takes the run with it. */
   for (guint i = 0; i < G_N_ELEMENTS (deep_cases); i++)

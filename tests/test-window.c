@@ -221,6 +221,66 @@ test_window_ask (void)
   g_unlink (path);
 }
 
+static gboolean
+counting_down (gpointer data)
+{
+  GtkWidget *label;
+
+  for (guint i = 0; (label = find_widget (data, GTK_TYPE_LABEL, i)); i++)
+    {
+      if (g_str_has_prefix (gtk_label_get_label (GTK_LABEL (label)), "Trying again in"))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
+static void
+test_window_rate_limit_retry (void)
+{
+  const char *headers[] = { "Retry-After: 1", NULL };
+  g_autoptr(GazeTestServer) server = gaze_test_server_new ();
+  g_autofree char *endpoint = gaze_test_server_dup_endpoint (server);
+  GSettings *settings = gaze_application_get_settings (app);
+  GazeWindow *window;
+  GtkTextView *view;
+
+  g_settings_set_string (settings, "endpoint", endpoint);
+  g_settings_set_string (settings, "deployment", GAZE_TEST_SERVER_DEPLOYMENT);
+  g_settings_set_string (settings, "api-key", GAZE_TEST_SERVER_KEY);
+
+  window = gaze_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  view = GTK_TEXT_VIEW (find_widget (GTK_WIDGET (window), GTK_TYPE_TEXT_VIEW, 0));
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "Hello", -1);
+
+  /* Rate limited twice, then answered: the countdown shows, and Gaze
+   * tries again by itself.
+   */
+  gaze_test_server_queue_reply (server, 429, "application/json",
+                                "{\"error\":{\"code\":\"429\",\"message\":\"Rate limit is exceeded.\"}}",
+                                headers);
+  gaze_test_server_queue_reply (server, 429, "application/json",
+                                "{\"error\":{\"code\":\"429\",\"message\":\"Rate limit is exceeded.\"}}",
+                                headers);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL);
+  wait_until (counting_down, window);
+  wait_until (answered, window);
+  g_assert_cmpuint (gaze_test_server_get_n_requests (server), ==, 3);
+
+  /* A third refusal in a row is said, not retried. */
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "Again", -1);
+  for (guint i = 0; i < 3; i++)
+    gaze_test_server_queue_reply (server, 429, "application/json",
+                                  "{\"error\":{\"code\":\"429\",\"message\":\"Rate limit is exceeded.\"}}",
+                                  headers);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL);
+  wait_until (error_shown, window);
+  g_assert_cmpuint (gaze_test_server_get_n_requests (server), ==, 6);
+
+  destroy_window (GTK_WIDGET (window));
+}
+
 static void
 activate_cb (GApplication *application)
 {
@@ -252,6 +312,7 @@ main (int   argc,
 
   g_test_add_func ("/window/first-run", test_window_first_run);
   g_test_add_func ("/window/ask", test_window_ask);
+  g_test_add_func ("/window/rate-limit-retry", test_window_rate_limit_retry);
 
   g_application_run (G_APPLICATION (app), 0, NULL);
   g_object_unref (app);

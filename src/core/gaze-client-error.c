@@ -160,6 +160,67 @@ gaze_client_parse_retry_after (const char *retry_after,
   return -1;
 }
 
+/* Longer waits than this are said, not waited for: nobody watches a
+ * countdown for an hour.
+ */
+#define MAX_AUTOMATIC_WAIT_MS (60 * 1000)
+#define BACKOFF_BASE_MS 1000
+#define BACKOFF_JITTER_MS 500
+
+/**
+ * gaze_client_error_should_retry:
+ * @error: why the request failed
+ * @attempt: how many retries were made already
+ * @delay_ms: (out): how long to wait before the next one
+ *
+ * Rate limits are retried after the wait the service asked for, if it is
+ * short; server errors after a growing wait with jitter, so that many
+ * clients do not come back at the same moment. Nothing else is retried:
+ * a wrong key stays wrong.
+ *
+ * Returns: %TRUE if the request should be sent again after @delay_ms
+ */
+gboolean
+gaze_client_error_should_retry (const GError *error,
+                                guint         attempt,
+                                gint64       *delay_ms)
+{
+  g_return_val_if_fail (error != NULL, FALSE);
+  g_return_val_if_fail (delay_ms != NULL, FALSE);
+
+  *delay_ms = -1;
+
+  if (attempt >= GAZE_CLIENT_MAX_RETRIES || error->domain != GAZE_CLIENT_ERROR)
+    return FALSE;
+
+  if (error->code == GAZE_CLIENT_ERROR_RATE_LIMITED)
+    {
+      gint64 wait = gaze_client_error_get_retry_after_ms (error);
+
+      /* Without a word from the service, wait as for a server error. */
+      if (wait < 0)
+        wait = BACKOFF_BASE_MS << (attempt + 1);
+      if (wait > MAX_AUTOMATIC_WAIT_MS)
+        return FALSE;
+
+      *delay_ms = wait;
+      return TRUE;
+    }
+
+  if (error->code == GAZE_CLIENT_ERROR_SERVER_ERROR)
+    {
+      gint64 wait = gaze_client_error_get_retry_after_ms (error);
+
+      if (wait < 0 || wait > MAX_AUTOMATIC_WAIT_MS)
+        wait = (BACKOFF_BASE_MS << attempt) + g_random_int_range (0, BACKOFF_JITTER_MS);
+
+      *delay_ms = wait;
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
 /**
  * gaze_client_format_wait:
  * @ms: a wait in milliseconds

@@ -43,6 +43,11 @@ GError     *gaze_client_error_new_from_http      (guint         status,
                                                   const char   *retry_after,
                                                   const char   *retry_after_ms,
                                                   const char   *request_id);
+#define GAZE_CLIENT_MAX_RETRIES 2
+
+gboolean    gaze_client_error_should_retry       (const GError *error,
+                                                  guint         attempt,
+                                                  gint64       *delay_ms);
 char       *gaze_client_format_wait              (gint64        ms);
 char       *gaze_client_describe_filter_results  (JsonObject   *results);
 GError     *gaze_client_error_new_literal        (GazeClientError code,
