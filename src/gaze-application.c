@@ -188,7 +188,7 @@ gaze_application_preferences_action (GSimpleAction *action,
   g_assert (GAZE_IS_APPLICATION (self));
 
   window = gtk_application_get_active_window (GTK_APPLICATION (self));
-  preferences = gaze_preferences_window_new (self->settings);
+  preferences = gaze_preferences_window_new (self->settings, self->client);
   gtk_window_set_transient_for (GTK_WINDOW (preferences), window);
   gtk_window_present (GTK_WINDOW (preferences));
 }

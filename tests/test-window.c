@@ -14,6 +14,7 @@
 
 #include "gaze-application.h"
 #include "gaze-image-tile.h"
+#include "gaze-preferences-window.h"
 #include "gaze-test-server.h"
 #include "gaze-turn-view.h"
 #include "gaze-window.h"
@@ -282,6 +283,50 @@ test_window_rate_limit_retry (void)
 }
 
 static void
+test_window_preferences (void)
+{
+  g_autoptr(GazeTestServer) server = gaze_test_server_new ();
+  g_autofree char *endpoint = gaze_test_server_dup_endpoint (server);
+  GSettings *settings = gaze_application_get_settings (app);
+  GazePreferencesWindow *preferences;
+  AdwActionRow *row = NULL;
+  GtkWidget *widget;
+
+  g_settings_set_string (settings, "endpoint", endpoint);
+  g_settings_set_string (settings, "deployment", GAZE_TEST_SERVER_DEPLOYMENT);
+  g_settings_set_string (settings, "api-key", GAZE_TEST_SERVER_KEY);
+
+  preferences = gaze_preferences_window_new (settings, gaze_application_get_client (app));
+  gtk_window_present (GTK_WINDOW (preferences));
+
+  /* The rows show the settings. */
+  widget = find_widget (GTK_WIDGET (preferences), ADW_TYPE_ENTRY_ROW, 0);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (widget)), ==, endpoint);
+
+  /* Test Connection asks the server and says so. */
+  for (guint i = 0; (widget = find_widget (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW, i)); i++)
+    {
+      if (g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), "Test Connection") == 0)
+        row = ADW_ACTION_ROW (widget);
+    }
+  g_assert_nonnull (row);
+
+  gtk_widget_activate_action (GTK_WIDGET (preferences), "preferences.test-connection", NULL);
+  while (!g_str_has_prefix (adw_action_row_get_subtitle (row), "Gaze reached"))
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (gaze_test_server_get_n_requests (server), ==, 1);
+  g_assert_cmpint (gaze_test_server_get_last_max_tokens (server), ==, 1);
+
+  /* And a wrong key in the sentence of the error. */
+  g_settings_set_string (settings, "api-key", "wrong");
+  gtk_widget_activate_action (GTK_WIDGET (preferences), "preferences.test-connection", NULL);
+  while (strstr (adw_action_row_get_subtitle (row), "KEY 1") == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  destroy_window (GTK_WIDGET (preferences));
+}
+
+static void
 activate_cb (GApplication *application)
 {
   /* The tests create their own windows. */
@@ -313,6 +358,7 @@ main (int   argc,
   g_test_add_func ("/window/first-run", test_window_first_run);
   g_test_add_func ("/window/ask", test_window_ask);
   g_test_add_func ("/window/rate-limit-retry", test_window_rate_limit_retry);
+  g_test_add_func ("/window/preferences", test_window_preferences);
 
   g_application_run (G_APPLICATION (app), 0, NULL);
   g_object_unref (app);
