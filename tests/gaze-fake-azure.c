@@ -42,11 +42,13 @@ main (int   argc,
   g_autofree char *endpoint = NULL;
   int port = 0;
   int delay = 0;
+  g_autofree char *answer_path = NULL;
   guint sigterm_id;
   guint sigint_id;
   const GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default: any free one)", "N" },
     { "delay", 'd', 0, G_OPTION_ARG_INT, &delay, "Wait this long before each answer", "MS" },
+    { "answer", 'a', 0, G_OPTION_ARG_FILENAME, &answer_path, "Answer every question with the text of FILE", "FILE" },
     G_OPTION_ENTRY_NULL
   };
 
@@ -78,6 +80,18 @@ main (int   argc,
     }
 
   gaze_test_server_set_delay (server, delay);
+
+  if (answer_path != NULL)
+    {
+      g_autofree char *answer = NULL;
+
+      if (!g_file_get_contents (answer_path, &answer, NULL, &error))
+        {
+          g_printerr ("%s\n", error->message);
+          return EXIT_FAILURE;
+        }
+      gaze_test_server_set_answer (server, answer);
+    }
 
   /* The endpoint line is what a test waits for, so it must not sit in a
    * buffer when stdout is a pipe.

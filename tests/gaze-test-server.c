@@ -118,6 +118,8 @@ struct _GazeTestServer
   gint64              last_max_tokens;
   gboolean            last_stream;
   gboolean            last_include_usage;
+
+  char               *answer;
 };
 
 G_DEFINE_FINAL_TYPE (GazeTestServer, gaze_test_server, G_TYPE_OBJECT)
@@ -1158,7 +1160,9 @@ build_answer_words (GazeTestServer  *self,
 
   g_assert (GAZE_IS_TEST_SERVER (self));
 
-  if (self->last_images->len == 0)
+  if (self->answer != NULL)
+    g_string_assign (answer, self->answer);
+  else if (self->last_images->len == 0)
     g_string_append (answer, "no image");
   else
     {
@@ -1178,7 +1182,9 @@ build_answer_words (GazeTestServer  *self,
       g_string_append_c (answer, ')');
     }
 
-  if (self->last_user_text != NULL && self->last_user_text[0] != '\0')
+  if (self->answer != NULL)
+    ;
+  else if (self->last_user_text != NULL && self->last_user_text[0] != '\0')
     g_string_append_printf (answer, " and your question: “%s”", self->last_user_text);
   else
     g_string_append (answer, " and no question");
@@ -1196,6 +1202,25 @@ build_answer_words (GazeTestServer  *self,
     }
 
   return g_steal_pointer (&words);
+}
+
+/**
+ * gaze_test_server_set_answer:
+ * @self: a #GazeTestServer
+ * @answer: (nullable): the text every successful request is answered with,
+ *   or %NULL for the answer that describes what the server received
+ *
+ * For demonstrations and screenshots, where a real-looking answer reads
+ * better than the round-trip description the tests check.
+ */
+void
+gaze_test_server_set_answer (GazeTestServer *self,
+                             const char     *answer)
+{
+  g_return_if_fail (GAZE_IS_TEST_SERVER (self));
+
+  g_free (self->answer);
+  self->answer = g_strdup (answer);
 }
 
 static void
@@ -1870,6 +1895,7 @@ gaze_test_server_finalize (GObject *object)
   g_clear_pointer (&self->last_images, g_array_unref);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->answer, g_free);
 
   G_OBJECT_CLASS (gaze_test_server_parent_class)->finalize (object);
 }
