@@ -23,6 +23,8 @@ typedef struct
 {
   GCancellable *cancellable;
   GazeTurnView *turn;
+  char         *draft;
+  GPtrArray    *tiles;
   char         *question;
   GPtrArray    *images;
   GazeEndpoint *endpoint;
@@ -40,6 +42,8 @@ pending_free (Pending *pending)
   g_cancellable_cancel (pending->cancellable);
   g_clear_object (&pending->cancellable);
   g_clear_handle_id (&pending->countdown_id, g_source_remove);
+  g_free (pending->draft);
+  g_clear_pointer (&pending->tiles, g_ptr_array_unref);
   g_free (pending->question);
   g_clear_pointer (&pending->images, g_ptr_array_unref);
   g_clear_pointer (&pending->endpoint, gaze_endpoint_free);
@@ -99,6 +103,17 @@ static gboolean
 gaze_window_is_running (GazeWindow *self)
 {
   return self->pending != NULL;
+}
+
+static char *
+gaze_window_dup_buffer_text (GazeWindow *self)
+{
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->prompt_view);
+  GtkTextIter start, end;
+
+  gtk_text_buffer_get_bounds (buffer, &start, &end);
+
+  return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
 }
 
 static char *
@@ -187,15 +202,12 @@ gaze_window_update_actions (GazeWindow *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send", !running && has_something && n_busy == 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.attach", !running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-conversation",
                                  !running && gaze_conversation_get_n_turns (self->conversation) > 0);
 
   gtk_stack_set_visible_child_name (self->send_stack, running ? "stop" : "send");
   gtk_widget_set_visible (self->prompt_placeholder,
                           gtk_text_buffer_get_char_count (gtk_text_view_get_buffer (self->prompt_view)) == 0);
-  gtk_text_view_set_editable (self->prompt_view, !running);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->attachments_box), !running);
 }
 
 static void
@@ -297,15 +309,6 @@ gaze_window_show_error (GazeWindow   *self,
 }
 
 static void
-gaze_window_clear_attachments (GazeWindow *self)
-{
-  GtkWidget *child;
-
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->attachments_box))))
-    gtk_box_remove (self->attachments_box, child);
-}
-
-static void
 gaze_window_scroll_to_end (GazeWindow *self)
 {
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
@@ -345,6 +348,23 @@ gaze_window_abandon (GazeWindow   *self,
 
   gtk_box_remove (self->turns_box, GTK_WIDGET (pending->turn));
 
+  /* What was typed since goes after the question given back. */
+  {
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->prompt_view);
+    GtkTextIter start;
+
+    gtk_text_buffer_get_start_iter (buffer, &start);
+    gtk_text_buffer_insert (buffer, &start, pending->draft, -1);
+  }
+
+  for (guint i = 0; i < pending->tiles->len; i++)
+    {
+      GtkWidget *tile = g_ptr_array_index (pending->tiles, i);
+      GtkWidget *before = i == 0 ? NULL : g_ptr_array_index (pending->tiles, i - 1);
+
+      gtk_box_insert_child_after (self->attachments_box, tile, before);
+    }
+
   if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     gaze_window_show_error (self, error);
 
@@ -360,8 +380,9 @@ gaze_window_update_countdown (GazeWindow *self)
   g_autofree char *wait = gaze_client_format_wait (left_ms);
   g_autofree char *status = NULL;
 
-  /* Translators: shown while Gaze waits to send a question again, e.g. "Trying again in 7 seconds…" */
-  status = g_strdup_printf (_("Trying again in %s…"), wait);
+  /* Translators: shown while Gaze waits to send a question again, e.g.
+   * "Too Many Requests. Trying again in 7 seconds…" */
+  status = g_strdup_printf (_("%s. Trying again in %s…"), error_title_for (pending->error), wait);
   gaze_turn_view_set_status (pending->turn, status);
 }
 
@@ -430,8 +451,6 @@ gaze_window_complete_cb (GObject      *object,
   gaze_conversation_add_turn (self->conversation, pending->question, pending->images, reply->content);
   g_clear_pointer (&self->pending, pending_free);
 
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->prompt_view), "", 0);
-  gaze_window_clear_attachments (self);
   gaze_window_update_empty_state (self);
   gaze_window_update_actions (self);
   gtk_widget_grab_focus (GTK_WIDGET (self->prompt_view));
@@ -480,6 +499,7 @@ gaze_window_send_action (GtkWidget  *widget,
   g_autofree char *api_version = NULL;
   g_autofree char *api_key = NULL;
   g_autofree char *system_prompt = NULL;
+  GtkWidget *tile;
   Pending *pending;
 
   g_assert (GAZE_IS_WINDOW (self));
@@ -530,6 +550,18 @@ gaze_window_send_action (GtkWidget  *widget,
   pending->turn = gaze_turn_view_new (question, images);
   gtk_box_append (self->turns_box, GTK_WIDGET (pending->turn));
   self->pending = pending;
+
+  /* The question moves from the composer into the conversation; if it
+   * fails, gaze_window_abandon() gives it back unchanged.
+   */
+  pending->draft = gaze_window_dup_buffer_text (self);
+  pending->tiles = g_ptr_array_new_with_free_func (g_object_unref);
+  while ((tile = gtk_widget_get_first_child (GTK_WIDGET (self->attachments_box))))
+    {
+      g_ptr_array_add (pending->tiles, g_object_ref (tile));
+      gtk_box_remove (self->attachments_box, tile);
+    }
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->prompt_view), "", 0);
 
   gaze_window_update_empty_state (self);
   gaze_window_update_actions (self);
@@ -836,9 +868,6 @@ gaze_window_paste_cb (GtkWidget *widget,
   GdkClipboard *clipboard = gtk_widget_get_clipboard (widget);
   GdkContentFormats *formats = gdk_clipboard_get_formats (clipboard);
 
-  if (gaze_window_is_running (self))
-    return FALSE;
-
   if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_FILE_LIST))
     {
       gdk_clipboard_read_value_async (clipboard, GDK_TYPE_FILE_LIST, G_PRIORITY_DEFAULT, NULL,
@@ -866,9 +895,6 @@ gaze_window_drop_cb (GazeWindow    *self,
 
   gtk_widget_set_visible (self->drop_highlight, FALSE);
 
-  if (gaze_window_is_running (self))
-    return FALSE;
-
   if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
     {
       gaze_window_attach_file_list (self, g_value_get_boxed (value));
@@ -890,9 +916,6 @@ gaze_window_drop_enter_cb (GazeWindow    *self,
                            double         y,
                            GtkDropTarget *target)
 {
-  if (gaze_window_is_running (self))
-    return 0;
-
   gtk_widget_set_visible (self->drop_highlight, TRUE);
 
   return GDK_ACTION_COPY;

@@ -43,12 +43,14 @@ main (int   argc,
   int port = 0;
   int delay = 0;
   g_autofree char *answer_path = NULL;
+  int rate_limited = 0;
   guint sigterm_id;
   guint sigint_id;
   const GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default: any free one)", "N" },
     { "delay", 'd', 0, G_OPTION_ARG_INT, &delay, "Wait this long before each answer", "MS" },
     { "answer", 'a', 0, G_OPTION_ARG_FILENAME, &answer_path, "Answer every question with the text of FILE", "FILE" },
+    { "rate-limited", 'r', 0, G_OPTION_ARG_INT, &rate_limited, "Answer the first N requests with 429 and Retry-After: 20", "N" },
     G_OPTION_ENTRY_NULL
   };
 
@@ -80,6 +82,15 @@ main (int   argc,
     }
 
   gaze_test_server_set_delay (server, delay);
+
+  for (int i = 0; i < rate_limited; i++)
+    {
+      static const char * const headers[] = { "Retry-After: 20", NULL };
+
+      gaze_test_server_queue_reply (server, 429, "application/json",
+                                    "{\"error\":{\"code\":\"429\",\"message\":\"Requests to the ChatCompletions_Create Operation have exceeded call rate limit of your current OpenAI S0 pricing tier. Please retry after 20 seconds.\"}}",
+                                    headers);
+    }
 
   if (answer_path != NULL)
     {

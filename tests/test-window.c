@@ -229,7 +229,7 @@ counting_down (gpointer data)
 
   for (guint i = 0; (label = find_widget (data, GTK_TYPE_LABEL, i)); i++)
     {
-      if (g_str_has_prefix (gtk_label_get_label (GTK_LABEL (label)), "Trying again in"))
+      if (strstr (gtk_label_get_label (GTK_LABEL (label)), "Trying again in") != NULL)
         return TRUE;
     }
 
