@@ -11,6 +11,7 @@
 
 #include "gaze-image.h"
 #include "gaze-image-tile.h"
+#include "gaze-markdown-view.h"
 #include "gaze-turn-view.h"
 
 #define THUMBNAIL_SIZE 64
@@ -25,8 +26,12 @@ struct _GazeTurnView
   GtkBox     *pending_box;
   GtkSpinner *spinner;
   GtkLabel   *status_label;
-  GtkLabel   *answer_label;
+  GazeMarkdownView *answer_view;
   GtkLabel   *note_label;
+
+  /* The answer so far; shown once a frame, however often it grows. */
+  GString    *answer;
+  guint       tick_id;
 };
 
 G_DEFINE_FINAL_TYPE (GazeTurnView, gaze_turn_view, GTK_TYPE_WIDGET)
@@ -34,7 +39,14 @@ G_DEFINE_FINAL_TYPE (GazeTurnView, gaze_turn_view, GTK_TYPE_WIDGET)
 static void
 gaze_turn_view_dispose (GObject *object)
 {
+  GazeTurnView *self = (GazeTurnView *)object;
   GtkWidget *child;
+
+  if (self->tick_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
+      self->tick_id = 0;
+    }
 
   gtk_widget_dispose_template (GTK_WIDGET (object), GAZE_TYPE_TURN_VIEW);
 
@@ -46,12 +58,25 @@ gaze_turn_view_dispose (GObject *object)
 }
 
 static void
+gaze_turn_view_finalize (GObject *object)
+{
+  GazeTurnView *self = (GazeTurnView *)object;
+
+  g_string_free (self->answer, TRUE);
+
+  G_OBJECT_CLASS (gaze_turn_view_parent_class)->finalize (object);
+}
+
+static void
 gaze_turn_view_class_init (GazeTurnViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = gaze_turn_view_dispose;
+  object_class->finalize = gaze_turn_view_finalize;
+
+  g_type_ensure (GAZE_TYPE_MARKDOWN_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gazeapp/Gaze/gaze-turn-view.ui");
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, images_box);
@@ -59,7 +84,7 @@ gaze_turn_view_class_init (GazeTurnViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, pending_box);
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, spinner);
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, status_label);
-  gtk_widget_class_bind_template_child (widget_class, GazeTurnView, answer_label);
+  gtk_widget_class_bind_template_child (widget_class, GazeTurnView, answer_view);
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, note_label);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
@@ -70,6 +95,62 @@ static void
 gaze_turn_view_init (GazeTurnView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->answer = g_string_new (NULL);
+}
+
+static void
+gaze_turn_view_show_answer (GazeTurnView *self)
+{
+  gboolean has_answer = self->answer->len > 0;
+
+  gaze_markdown_view_set_text (self->answer_view, self->answer->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->answer_view), has_answer);
+
+  /* Once words arrive, they show that something is happening. */
+  if (has_answer)
+    {
+      gtk_spinner_stop (self->spinner);
+      gtk_widget_set_visible (GTK_WIDGET (self->pending_box), FALSE);
+    }
+}
+
+static gboolean
+gaze_turn_view_tick_cb (GtkWidget     *widget,
+                        GdkFrameClock *frame_clock,
+                        gpointer       user_data)
+{
+  GazeTurnView *self = GAZE_TURN_VIEW (widget);
+
+  self->tick_id = 0;
+  gaze_turn_view_show_answer (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * gaze_turn_view_append:
+ * @self: a #GazeTurnView
+ * @delta: the next piece of the answer
+ *
+ * Adds to the answer as it streams in. The answer is drawn again at most
+ * once a frame, so ten thousand small pieces cost no more than the frames
+ * they arrive in.
+ */
+void
+gaze_turn_view_append (GazeTurnView *self,
+                       const char   *delta)
+{
+  g_return_if_fail (GAZE_IS_TURN_VIEW (self));
+  g_return_if_fail (delta != NULL);
+
+  if (delta[0] == '\0')
+    return;
+
+  g_string_append (self->answer, delta);
+
+  if (self->tick_id == 0)
+    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), gaze_turn_view_tick_cb, NULL, NULL);
 }
 
 static GtkWidget *
@@ -131,7 +212,7 @@ gaze_turn_view_new (const char *question,
 /**
  * gaze_turn_view_set_answer:
  * @self: a #GazeTurnView
- * @answer: the answer's text, shown as it is (never as markup)
+ * @answer: the whole answer, as Markdown
  * @note: (nullable): a remark under the answer, such as why it stopped
  */
 void
@@ -145,8 +226,14 @@ gaze_turn_view_set_answer (GazeTurnView *self,
   gtk_spinner_stop (self->spinner);
   gtk_widget_set_visible (GTK_WIDGET (self->pending_box), FALSE);
 
-  gtk_label_set_label (self->answer_label, answer);
-  gtk_widget_set_visible (GTK_WIDGET (self->answer_label), answer[0] != '\0');
+  if (self->tick_id != 0)
+    {
+      gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
+      self->tick_id = 0;
+    }
+
+  g_string_assign (self->answer, answer);
+  gaze_turn_view_show_answer (self);
 
   gtk_label_set_label (self->note_label, note);
   gtk_widget_set_visible (GTK_WIDGET (self->note_label), note != NULL && note[0] != '\0');
@@ -172,5 +259,5 @@ gaze_turn_view_get_answer (GazeTurnView *self)
 {
   g_return_val_if_fail (GAZE_IS_TURN_VIEW (self), NULL);
 
-  return gtk_label_get_label (self->answer_label);
+  return self->answer->str;
 }

@@ -18,6 +18,8 @@ GazeTurnView *gaze_turn_view_new        (const char   *question,
 void          gaze_turn_view_set_answer (GazeTurnView *self,
                                          const char   *answer,
                                          const char   *note);
+void          gaze_turn_view_append     (GazeTurnView *self,
+                                         const char   *delta);
 void          gaze_turn_view_set_status (GazeTurnView *self,
                                          const char   *status);
 const char   *gaze_turn_view_get_answer (GazeTurnView *self);
