@@ -101,6 +101,7 @@ struct _GazeTestServer
   GMainContext       *context;
   guint               port;
   guint               delay_ms;
+  guint               chunk_interval_ms;
   GQueue              queued;
   GPtrArray          *pending;
 
@@ -1671,7 +1672,7 @@ reply_apply (Reply             *reply,
   switch (reply->kind)
     {
     case REPLY_WHOLE:
-      if (reply->body != NULL)
+      if (reply->body != NULL && g_bytes_get_size (reply->body) > 0)
         soup_message_body_append_bytes (body, reply->body);
       soup_message_body_complete (body);
       break;
@@ -1726,7 +1727,7 @@ pending_write_chunk (Pending *pending)
     soup_message_body_append_bytes (body, g_ptr_array_index (chunks, pending->next_chunk++));
 
   if (pending->next_chunk < chunks->len)
-    pending->source = gaze_test_server_schedule (pending->self, CHUNK_INTERVAL_MS,
+    pending->source = gaze_test_server_schedule (pending->self, pending->self->chunk_interval_ms,
                                                  pending_write_chunk_cb, pending);
   else
     soup_message_body_complete (body);
@@ -1913,6 +1914,7 @@ static void
 gaze_test_server_init (GazeTestServer *self)
 {
   self->context = g_main_context_ref_thread_default ();
+  self->chunk_interval_ms = CHUNK_INTERVAL_MS;
   self->pending = g_ptr_array_new_with_free_func ((GDestroyNotify) pending_free);
   self->last_images = g_array_new (FALSE, TRUE, sizeof (ImageRecord));
   g_array_set_clear_func (self->last_images, image_record_clear);
@@ -2144,6 +2146,23 @@ gaze_test_server_set_delay (GazeTestServer *self,
   g_return_if_fail (GAZE_IS_TEST_SERVER (self));
 
   self->delay_ms = ms;
+}
+
+/**
+ * gaze_test_server_set_chunk_interval:
+ * @self: a #GazeTestServer
+ * @ms: the pause between two pieces of a chunked answer
+ *
+ * A long pause stalls a stream in its middle; 0 sends the pieces as fast
+ * as the main loop turns.
+ */
+void
+gaze_test_server_set_chunk_interval (GazeTestServer *self,
+                                     guint           ms)
+{
+  g_return_if_fail (GAZE_IS_TEST_SERVER (self));
+
+  self->chunk_interval_ms = ms;
 }
 
 guint

@@ -52,6 +52,8 @@ void            gaze_test_server_set_answer         (GazeTestServer      *self,
                                                      const char          *answer);
 void            gaze_test_server_set_delay                  (GazeTestServer      *self,
                                                              guint                ms);
+void            gaze_test_server_set_chunk_interval         (GazeTestServer      *self,
+                                                             guint                ms);
 
 guint           gaze_test_server_get_n_requests             (GazeTestServer      *self);
 const char     *gaze_test_server_get_last_path              (GazeTestServer      *self);

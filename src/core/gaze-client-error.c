@@ -332,6 +332,10 @@ category_label (const char *name)
     return _("profanity");
   if (g_str_equal (name, "indirect_attack"))
     return _("indirect attack");
+  if (g_str_equal (name, "protected_material_text"))
+    return _("protected text, such as song lyrics or articles");
+  if (g_str_equal (name, "protected_material_code"))
+    return _("protected code from a public repository");
   if (g_str_equal (name, "custom_blocklists"))
     return _("a blocked word list");
   return NULL;

@@ -7,21 +7,45 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <glib/gi18n.h>
 #include <libsoup/soup.h>
 
 #include "gaze-client.h"
+#include "gaze-stream.h"
 
 #define USER_AGENT "Gaze/" PACKAGE_VERSION " "
 #define IO_TIMEOUT_SECONDS 120
 #define IDLE_TIMEOUT_SECONDS 60
+
+/* A streamed answer that sends nothing for this long has stalled. The
+ * wait for the first byte is the session's I/O timeout: a large upload
+ * and a long think before the first event are normal.
+ */
+#define DEFAULT_STREAM_IDLE_TIMEOUT_MS (60 * 1000)
+#define READ_SIZE (16 * 1024)
+
+/* Error bodies are a few hundred bytes; a 200 that should have been a
+ * stream is one answer. Neither may fill the memory.
+ */
+#define MAX_ERROR_BODY (64 * 1024)
+#define MAX_JSON_BODY (16 * 1024 * 1024)
 
 struct _GazeClient
 {
   GObject      parent_instance;
 
   SoupSession *session;
+  guint        stream_idle_timeout;
 };
+
+enum {
+  PROP_0,
+  PROP_STREAM_IDLE_TIMEOUT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 typedef struct
 {
@@ -80,16 +104,72 @@ gaze_client_finalize (GObject *object)
 }
 
 static void
+gaze_client_get_property (GObject    *object,
+                          guint       prop_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  GazeClient *self = GAZE_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_STREAM_IDLE_TIMEOUT:
+      g_value_set_uint (value, self->stream_idle_timeout);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+gaze_client_set_property (GObject      *object,
+                          guint         prop_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  GazeClient *self = GAZE_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_STREAM_IDLE_TIMEOUT:
+      gaze_client_set_stream_idle_timeout (self, g_value_get_uint (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 gaze_client_class_init (GazeClientClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = gaze_client_finalize;
+  object_class->get_property = gaze_client_get_property;
+  object_class->set_property = gaze_client_set_property;
+
+  /**
+   * GazeClient:stream-idle-timeout:
+   *
+   * How long, in milliseconds, a streamed answer may send nothing before
+   * the client gives up on it with %GAZE_CLIENT_ERROR_TIMEOUT; 0 waits
+   * for ever.
+   */
+  properties[PROP_STREAM_IDLE_TIMEOUT] =
+    g_param_spec_uint ("stream-idle-timeout", NULL, NULL,
+                       0, G_MAXUINT, DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 gaze_client_init (GazeClient *self)
 {
+  self->stream_idle_timeout = DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+
   self->session = soup_session_new_with_options ("user-agent", USER_AGENT,
                                                  "timeout", IO_TIMEOUT_SECONDS,
                                                  "idle-timeout", IDLE_TIMEOUT_SECONDS,
@@ -116,6 +196,34 @@ GazeClient *
 gaze_client_new (void)
 {
   return g_object_new (GAZE_TYPE_CLIENT, NULL);
+}
+
+guint
+gaze_client_get_stream_idle_timeout (GazeClient *self)
+{
+  g_return_val_if_fail (GAZE_IS_CLIENT (self), 0);
+
+  return self->stream_idle_timeout;
+}
+
+/**
+ * gaze_client_set_stream_idle_timeout:
+ * @self: a #GazeClient
+ * @ms: how long a stream may send nothing, in milliseconds; 0 for ever
+ *
+ * Applies to the streams started afterwards.
+ */
+void
+gaze_client_set_stream_idle_timeout (GazeClient *self,
+                                     guint       ms)
+{
+  g_return_if_fail (GAZE_IS_CLIENT (self));
+
+  if (self->stream_idle_timeout == ms)
+    return;
+
+  self->stream_idle_timeout = ms;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STREAM_IDLE_TIMEOUT]);
 }
 
 static GError *
@@ -163,6 +271,95 @@ get_request_id (SoupMessageHeaders *headers)
   return id ? id : soup_message_headers_get_one (headers, "x-request-id");
 }
 
+static const char *
+exchange_get_request_id (Exchange *exchange)
+{
+  return get_request_id (soup_message_get_response_headers (exchange->message));
+}
+
+/* Both ways of asking send the same message; only what they accept back
+ * differs.
+ */
+static Exchange *
+exchange_new (const GazeEndpoint  *endpoint,
+              const char          *api_key,
+              GazeRequest         *request,
+              const char          *accept,
+              GError             **error)
+{
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GUri) uri = NULL;
+  g_autofree char *uri_string = NULL;
+  SoupMessageHeaders *headers;
+  Exchange *exchange;
+
+  uri_string = gaze_endpoint_dup_chat_uri (endpoint);
+  uri = g_uri_parse (uri_string, SOUP_HTTP_URI_FLAGS, NULL);
+  if (uri == NULL)
+    {
+      g_propagate_error (error,
+                         gaze_client_error_new_literal (GAZE_CLIENT_ERROR_ENDPOINT_NOT_FOUND,
+                                                        _("The endpoint or the deployment name contains characters that cannot be part of an address. Check them in Preferences."),
+                                                        NULL));
+      return NULL;
+    }
+
+  exchange = g_new0 (Exchange, 1);
+  exchange->message = soup_message_new_from_uri (SOUP_METHOD_POST, uri);
+  exchange->host = g_strdup (g_uri_get_host (uri));
+  exchange->deployment = g_strdup (endpoint->deployment);
+
+  headers = soup_message_get_request_headers (exchange->message);
+  soup_message_headers_replace (headers, "api-key", api_key);
+  soup_message_headers_replace (headers, "Accept", accept);
+
+  body = gaze_request_to_bytes (request);
+  soup_message_set_request_body_from_bytes (exchange->message, "application/json", body);
+
+  g_debug ("Sending %" G_GSIZE_FORMAT " bytes to deployment “%s”",
+           g_bytes_get_size (body), endpoint->deployment);
+
+  return exchange;
+}
+
+/* A failed status, with its whole body read. */
+static GError *
+exchange_error_from_response (Exchange *exchange,
+                              GBytes   *body)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (exchange->message);
+
+  return gaze_client_error_new_from_http (soup_message_get_status (exchange->message),
+                                          body,
+                                          exchange->deployment,
+                                          soup_message_headers_get_one (headers, "Retry-After"),
+                                          soup_message_headers_get_one (headers, "retry-after-ms"),
+                                          get_request_id (headers));
+}
+
+/* A 200 with a whole answer in JSON. */
+static GazeReply *
+exchange_parse_reply (Exchange  *exchange,
+                      GBytes    *body,
+                      GError   **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  const char *request_id = exchange_get_request_id (exchange);
+  GazeReply *reply;
+
+  if (!(reply = gaze_reply_parse (body, &local_error)))
+    {
+      g_propagate_error (error,
+                         gaze_client_error_new_literal (local_error->code, local_error->message,
+                                                        request_id));
+      return NULL;
+    }
+
+  reply->request_id = g_strdup (request_id);
+
+  return reply;
+}
+
 static void
 gaze_client_send_and_read_cb (GObject      *object,
                               GAsyncResult *result,
@@ -174,7 +371,6 @@ gaze_client_send_and_read_cb (GObject      *object,
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GazeReply) reply = NULL;
   Exchange *exchange = g_task_get_task_data (task);
-  SoupMessageHeaders *headers;
   const char *request_id;
   guint status;
 
@@ -191,32 +387,23 @@ gaze_client_send_and_read_cb (GObject      *object,
     }
 
   status = soup_message_get_status (exchange->message);
-  headers = soup_message_get_response_headers (exchange->message);
-  request_id = get_request_id (headers);
+  request_id = exchange_get_request_id (exchange);
 
   g_debug ("HTTP %u, %" G_GSIZE_FORMAT " bytes, request id %s",
            status, g_bytes_get_size (body), request_id ? request_id : "(none)");
 
   if (!SOUP_STATUS_IS_SUCCESSFUL (status))
     {
-      g_task_return_error (task,
-                           gaze_client_error_new_from_http (status,
-                                                            body,
-                                                            exchange->deployment,
-                                                            soup_message_headers_get_one (headers, "Retry-After"),
-                                                            soup_message_headers_get_one (headers, "retry-after-ms"),
-                                                            request_id));
+      g_task_return_error (task, exchange_error_from_response (exchange, body));
       return;
     }
 
-  if (!(reply = gaze_reply_parse (body, &error)))
+  if (!(reply = exchange_parse_reply (exchange, body, &error)))
     {
-      g_task_return_error (task,
-                           gaze_client_error_new_literal (error->code, error->message, request_id));
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  reply->request_id = g_strdup (request_id);
   g_task_return_pointer (task, g_steal_pointer (&reply), (GDestroyNotify)gaze_reply_free);
 }
 
@@ -243,10 +430,7 @@ gaze_client_complete_async (GazeClient          *self,
                             gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GBytes) body = NULL;
-  g_autoptr(GUri) uri = NULL;
-  g_autofree char *uri_string = NULL;
-  SoupMessageHeaders *headers;
+  g_autoptr(GError) error = NULL;
   Exchange *exchange;
 
   g_return_if_fail (GAZE_IS_CLIENT (self));
@@ -259,32 +443,13 @@ gaze_client_complete_async (GazeClient          *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, gaze_client_complete_async);
 
-  uri_string = gaze_endpoint_dup_chat_uri (endpoint);
-  uri = g_uri_parse (uri_string, SOUP_HTTP_URI_FLAGS, NULL);
-  if (uri == NULL)
+  if (!(exchange = exchange_new (endpoint, api_key, request, "application/json", &error)))
     {
-      g_task_return_error (task,
-                           gaze_client_error_new_literal (GAZE_CLIENT_ERROR_ENDPOINT_NOT_FOUND,
-                                                          _("The endpoint or the deployment name contains characters that cannot be part of an address. Check them in Preferences."),
-                                                          NULL));
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  exchange = g_new0 (Exchange, 1);
-  exchange->message = soup_message_new_from_uri (SOUP_METHOD_POST, uri);
-  exchange->host = g_strdup (g_uri_get_host (uri));
-  exchange->deployment = g_strdup (endpoint->deployment);
   g_task_set_task_data (task, exchange, exchange_free);
-
-  headers = soup_message_get_request_headers (exchange->message);
-  soup_message_headers_replace (headers, "api-key", api_key);
-  soup_message_headers_replace (headers, "Accept", "application/json");
-
-  body = gaze_request_to_bytes (request);
-  soup_message_set_request_body_from_bytes (exchange->message, "application/json", body);
-
-  g_debug ("Sending %" G_GSIZE_FORMAT " bytes to deployment “%s”",
-           g_bytes_get_size (body), endpoint->deployment);
 
   soup_session_send_and_read_async (self->session,
                                     exchange->message,
@@ -310,6 +475,539 @@ gaze_client_complete_finish (GazeClient    *self,
   g_return_val_if_fail (GAZE_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == gaze_client_complete_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Streaming */
+
+typedef enum
+{
+  READING_EVENTS,  /* a 200 with an event stream */
+  READING_JSON,    /* a 200 with a whole answer: a gateway ignored "stream" */
+  READING_ERROR,   /* any other status */
+} Reading;
+
+typedef struct
+{
+  Exchange            *exchange;
+  GazeStream          *stream;
+  GInputStream        *input;
+  GByteArray          *body;
+
+  /* Cancelled by the caller's cancellable or by the idle timer, so that
+   * one read in flight answers to both.
+   */
+  GCancellable        *cancellable;
+  GCancellable        *caller_cancellable;
+  gulong               cancelled_id;
+
+  GSource             *idle_source;
+  guint                idle_timeout;
+
+  GazeClientDeltaFunc  delta_func;
+  gpointer             delta_data;
+  GDestroyNotify       delta_destroy;
+
+  Reading              reading;
+  guint                timed_out : 1;
+} Streaming;
+
+static void
+streaming_stop_idle_timer (Streaming *streaming)
+{
+  if (streaming->idle_source != NULL)
+    {
+      g_source_destroy (streaming->idle_source);
+      g_clear_pointer (&streaming->idle_source, g_source_unref);
+    }
+}
+
+static void
+streaming_free (gpointer data)
+{
+  Streaming *streaming = data;
+
+  streaming_stop_idle_timer (streaming);
+
+  if (streaming->caller_cancellable != NULL)
+    g_cancellable_disconnect (streaming->caller_cancellable, streaming->cancelled_id);
+  g_clear_object (&streaming->caller_cancellable);
+
+  g_clear_object (&streaming->input);
+  g_clear_object (&streaming->cancellable);
+  g_clear_pointer (&streaming->body, g_byte_array_unref);
+  g_clear_pointer (&streaming->stream, gaze_stream_free);
+  g_clear_pointer (&streaming->exchange, exchange_free);
+
+  if (streaming->delta_destroy != NULL)
+    streaming->delta_destroy (streaming->delta_data);
+
+  g_free (streaming);
+}
+
+static void
+caller_cancelled_cb (GCancellable *caller_cancellable,
+                     gpointer      user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+}
+
+static gboolean
+streaming_idle_timeout_cb (gpointer user_data)
+{
+  Streaming *streaming = user_data;
+
+  g_debug ("The stream sent nothing for %u ms; giving up", streaming->idle_timeout);
+
+  g_clear_pointer (&streaming->idle_source, g_source_unref);
+  streaming->timed_out = TRUE;
+  g_cancellable_cancel (streaming->cancellable);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+streaming_restart_idle_timer (Streaming    *streaming,
+                              GMainContext *context)
+{
+  streaming_stop_idle_timer (streaming);
+
+  if (streaming->idle_timeout == 0)
+    return;
+
+  streaming->idle_source = g_timeout_source_new (streaming->idle_timeout);
+  g_source_set_callback (streaming->idle_source, streaming_idle_timeout_cb, streaming, NULL);
+  g_source_set_static_name (streaming->idle_source, "[gaze-client] stream idle timeout");
+  g_source_attach (streaming->idle_source, context);
+}
+
+static void
+streaming_deliver (Streaming  *streaming,
+                   const char *text)
+{
+  if (text != NULL && text[0] != '\0' && streaming->delta_func != NULL)
+    streaming->delta_func (text, streaming->delta_data);
+}
+
+static void
+streaming_deliver_new_text (Streaming *streaming)
+{
+  g_autofree char *text = gaze_stream_take_new_text (streaming->stream);
+
+  streaming_deliver (streaming, text);
+}
+
+/* An error from the stream's content, told with the id of the request,
+ * which support asks for. A rate limit keeps the wait it carries.
+ */
+static GError *
+add_request_id (GError     *error,
+                const char *request_id)
+{
+  GError *with_id;
+
+  if (error->domain != GAZE_CLIENT_ERROR ||
+      request_id == NULL ||
+      gaze_client_error_get_request_id (error) != NULL ||
+      gaze_client_error_get_retry_after_ms (error) >= 0)
+    return error;
+
+  with_id = gaze_client_error_new_literal (error->code, error->message, request_id);
+  g_error_free (error);
+
+  return with_id;
+}
+
+static void
+stream_return_transport_error (GTask  *task,
+                               GError *error)
+{
+  Streaming *streaming = g_task_get_task_data (task);
+
+  streaming_stop_idle_timer (streaming);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && streaming->timed_out)
+    {
+      g_autofree char *wait = gaze_client_format_wait (streaming->idle_timeout);
+      g_autofree char *message = g_strdup_printf (_("Azure OpenAI sent nothing more for %s, so Gaze stopped waiting for the rest of the answer. Try again in a moment."),
+                                                  wait);
+
+      g_task_return_error (task,
+                           gaze_client_error_new_literal (GAZE_CLIENT_ERROR_TIMEOUT, message,
+                                                          exchange_get_request_id (streaming->exchange)));
+      return;
+    }
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_task_return_error (task, g_error_copy (error));
+      return;
+    }
+
+  g_task_return_error (task, error_from_transport (error, streaming->exchange));
+}
+
+/* The end of an event stream: at its end, at "data: [DONE]", or where the
+ * connection broke (@broken).
+ */
+static void
+stream_return_reply (GTask        *task,
+                     const GError *broken)
+{
+  Streaming *streaming = g_task_get_task_data (task);
+  const char *request_id = exchange_get_request_id (streaming->exchange);
+  g_autoptr(GazeReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  streaming_stop_idle_timer (streaming);
+
+  reply = gaze_stream_finish (streaming->stream, &error);
+
+  /* Cut off before any text: there is nothing to show as cut off. */
+  if (broken != NULL && (reply == NULL || (reply->truncated && reply->content[0] == '\0')))
+    {
+      g_task_return_error (task, error_from_transport (broken, streaming->exchange));
+      return;
+    }
+
+  if (reply == NULL)
+    {
+      g_task_return_error (task, add_request_id (g_steal_pointer (&error), request_id));
+      return;
+    }
+
+  g_debug ("Stream ended: %" G_GSIZE_FORMAT " bytes of text, finish reason %s%s%s",
+           strlen (reply->content),
+           reply->finish_reason ? reply->finish_reason : "(none)",
+           reply->truncated ? ", cut off" : "",
+           broken ? ", connection broken" : "");
+
+  reply->request_id = g_strdup (request_id);
+  g_task_return_pointer (task, g_steal_pointer (&reply), (GDestroyNotify)gaze_reply_free);
+}
+
+/* The whole body of an answer that did not stream. */
+static void
+stream_return_body (GTask *task)
+{
+  Streaming *streaming = g_task_get_task_data (task);
+  g_autoptr(GBytes) body = g_byte_array_free_to_bytes (g_steal_pointer (&streaming->body));
+  g_autoptr(GazeReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  streaming_stop_idle_timer (streaming);
+
+  if (streaming->reading == READING_ERROR)
+    {
+      g_task_return_error (task, exchange_error_from_response (streaming->exchange, body));
+      return;
+    }
+
+  if (!(reply = exchange_parse_reply (streaming->exchange, body, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  streaming_deliver (streaming, reply->content);
+  g_task_return_pointer (task, g_steal_pointer (&reply), (GDestroyNotify)gaze_reply_free);
+}
+
+static void gaze_client_stream_read_cb (GObject      *object,
+                                        GAsyncResult *result,
+                                        gpointer      user_data);
+
+static void
+stream_read_next (GTask *task)
+{
+  Streaming *streaming = g_task_get_task_data (task);
+
+  g_input_stream_read_bytes_async (streaming->input,
+                                   READ_SIZE,
+                                   g_task_get_priority (task),
+                                   streaming->cancellable,
+                                   gaze_client_stream_read_cb,
+                                   task);
+}
+
+static gboolean
+stream_read_events (GTask   *task,
+                    GBytes  *bytes)
+{
+  Streaming *streaming = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  gsize size = 0;
+  const char *data = g_bytes_get_data (bytes, &size);
+  gboolean ok;
+
+  if (size == 0)
+    {
+      stream_return_reply (task, NULL);
+      return FALSE;
+    }
+
+  ok = gaze_stream_feed (streaming->stream, data, size, &error);
+
+  /* The text before an error event in the same read is the caller's too. */
+  streaming_deliver_new_text (streaming);
+
+  if (!ok)
+    {
+      streaming_stop_idle_timer (streaming);
+      g_task_return_error (task, add_request_id (g_steal_pointer (&error),
+                                                 exchange_get_request_id (streaming->exchange)));
+      return FALSE;
+    }
+
+  /* Nothing the service sends after [DONE] matters. */
+  if (gaze_stream_is_done (streaming->stream))
+    {
+      stream_return_reply (task, NULL);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+stream_read_body (GTask  *task,
+                  GBytes *bytes)
+{
+  Streaming *streaming = g_task_get_task_data (task);
+  gsize limit = streaming->reading == READING_ERROR ? MAX_ERROR_BODY : MAX_JSON_BODY;
+  gsize size = 0;
+  const guint8 *data = g_bytes_get_data (bytes, &size);
+
+  if (size == 0)
+    {
+      stream_return_body (task);
+      return FALSE;
+    }
+
+  if (size > limit - streaming->body->len)
+    {
+      /* An error's start says enough; an answer that large is not one. */
+      if (streaming->reading == READING_ERROR)
+        {
+          g_byte_array_append (streaming->body, data, limit - streaming->body->len);
+          stream_return_body (task);
+          return FALSE;
+        }
+
+      streaming_stop_idle_timer (streaming);
+      g_task_return_error (task,
+                           gaze_client_error_new_literal (GAZE_CLIENT_ERROR_UNREADABLE_REPLY,
+                                                          _("The service sent a reply Gaze cannot read. Try again; if it keeps happening, check that the endpoint belongs to an Azure OpenAI resource."),
+                                                          exchange_get_request_id (streaming->exchange)));
+      return FALSE;
+    }
+
+  g_byte_array_append (streaming->body, data, size);
+
+  return TRUE;
+}
+
+static void
+gaze_client_stream_read_cb (GObject      *object,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  GInputStream *input = (GInputStream *)object;
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  Streaming *streaming = g_task_get_task_data (task);
+  gboolean more;
+
+  g_assert (G_IS_INPUT_STREAM (input));
+  g_assert (G_IS_TASK (task));
+
+  if (!(bytes = g_input_stream_read_bytes_finish (input, result, &error)))
+    {
+      /* A stream cut in the middle is an answer cut off, not a failure. */
+      if (streaming->reading == READING_EVENTS &&
+          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        {
+          g_debug ("The stream broke: %s", error->message);
+          stream_return_reply (task, error);
+          return;
+        }
+
+      stream_return_transport_error (task, error);
+      return;
+    }
+
+  if (g_bytes_get_size (bytes) > 0)
+    streaming_restart_idle_timer (streaming, g_task_get_context (task));
+
+  if (streaming->reading == READING_EVENTS)
+    more = stream_read_events (task, bytes);
+  else
+    more = stream_read_body (task, bytes);
+
+  if (more)
+    stream_read_next (g_steal_pointer (&task));
+}
+
+static gboolean
+content_type_is_json (const char *content_type)
+{
+  return content_type != NULL && g_ascii_strcasecmp (content_type, "application/json") == 0;
+}
+
+static void
+gaze_client_stream_send_cb (GObject      *object,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  SoupSession *session = (SoupSession *)object;
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GInputStream) input = NULL;
+  g_autoptr(GError) error = NULL;
+  Streaming *streaming = g_task_get_task_data (task);
+  SoupMessageHeaders *headers;
+  const char *content_type;
+  const char *request_id;
+  guint status;
+
+  g_assert (SOUP_IS_SESSION (session));
+  g_assert (G_IS_TASK (task));
+
+  if (!(input = soup_session_send_finish (session, result, &error)))
+    {
+      stream_return_transport_error (task, error);
+      return;
+    }
+
+  status = soup_message_get_status (streaming->exchange->message);
+  headers = soup_message_get_response_headers (streaming->exchange->message);
+  content_type = soup_message_headers_get_content_type (headers, NULL);
+  request_id = get_request_id (headers);
+
+  g_debug ("HTTP %u, %s, request id %s",
+           status, content_type ? content_type : "no content type",
+           request_id ? request_id : "(none)");
+
+  /* The status comes first: an error is JSON whatever was asked for. */
+  if (!SOUP_STATUS_IS_SUCCESSFUL (status))
+    streaming->reading = READING_ERROR;
+  else if (content_type_is_json (content_type))
+    streaming->reading = READING_JSON;
+  else
+    streaming->reading = READING_EVENTS;
+
+  if (streaming->reading == READING_EVENTS)
+    streaming->stream = gaze_stream_new ();
+  else
+    streaming->body = g_byte_array_new ();
+
+  streaming->input = g_steal_pointer (&input);
+  streaming_restart_idle_timer (streaming, g_task_get_context (task));
+  stream_read_next (g_steal_pointer (&task));
+}
+
+/**
+ * gaze_client_stream_async:
+ * @self: a #GazeClient
+ * @endpoint: a resolved endpoint (with deployment and api-version)
+ * @api_key: the key of the resource
+ * @request: what to send; it is set to stream
+ * @delta_func: (nullable) (scope notified): called with each piece of
+ *   the answer as it arrives
+ * @delta_data: data for @delta_func
+ * @delta_destroy: (nullable): frees @delta_data once the request is over
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the answer has ended or the request failed
+ * @user_data: data for @callback
+ *
+ * Sends @request and reads the answer while the service writes it.
+ * @delta_func runs in the thread-default main context of the caller, once
+ * for each read that brought text, never after @callback. If a gateway
+ * answers with one JSON body instead, its text comes as one piece.
+ *
+ * The reply of gaze_client_stream_finish() holds the whole text. An
+ * answer cut off before the service said it was complete is still a
+ * reply, with #GazeReply.truncated set. An error the service reports in
+ * the middle of the stream fails the request; the pieces given to
+ * @delta_func before it are all that arrived.
+ */
+void
+gaze_client_stream_async (GazeClient          *self,
+                          const GazeEndpoint  *endpoint,
+                          const char          *api_key,
+                          GazeRequest         *request,
+                          GazeClientDeltaFunc  delta_func,
+                          gpointer             delta_data,
+                          GDestroyNotify       delta_destroy,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  Streaming *streaming;
+
+  g_return_if_fail (GAZE_IS_CLIENT (self));
+  g_return_if_fail (endpoint != NULL);
+  g_return_if_fail (endpoint->deployment != NULL);
+  g_return_if_fail (api_key != NULL);
+  g_return_if_fail (GAZE_IS_REQUEST (request));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, gaze_client_stream_async);
+
+  streaming = g_new0 (Streaming, 1);
+  streaming->delta_func = delta_func;
+  streaming->delta_data = delta_data;
+  streaming->delta_destroy = delta_destroy;
+  streaming->idle_timeout = self->stream_idle_timeout;
+  streaming->cancellable = g_cancellable_new ();
+  g_task_set_task_data (task, streaming, streaming_free);
+
+  if (cancellable != NULL)
+    {
+      streaming->caller_cancellable = g_object_ref (cancellable);
+      streaming->cancelled_id = g_cancellable_connect (cancellable,
+                                                       G_CALLBACK (caller_cancelled_cb),
+                                                       g_object_ref (streaming->cancellable),
+                                                       g_object_unref);
+    }
+
+  gaze_request_set_stream (request, TRUE);
+
+  if (!(streaming->exchange = exchange_new (endpoint, api_key, request, "text/event-stream", &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  soup_session_send_async (self->session,
+                           streaming->exchange->message,
+                           G_PRIORITY_DEFAULT,
+                           streaming->cancellable,
+                           gaze_client_stream_send_cb,
+                           g_steal_pointer (&task));
+}
+
+/**
+ * gaze_client_stream_finish:
+ * @self: a #GazeClient
+ * @result: the result given to the callback
+ * @error: a location for a #GError in %GAZE_CLIENT_ERROR or %G_IO_ERROR_CANCELLED
+ *
+ * Returns: (transfer full): the whole answer, or %NULL with @error set
+ */
+GazeReply *
+gaze_client_stream_finish (GazeClient    *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (GAZE_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == gaze_client_stream_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -13,6 +13,7 @@
 #include "gaze-client-error.h"
 #include "gaze-json.h"
 #include "gaze-reply.h"
+#include "gaze-reply-private.h"
 
 G_DEFINE_BOXED_TYPE (GazeReply, gaze_reply, gaze_reply_copy, gaze_reply_free)
 
@@ -101,6 +102,26 @@ get_object (JsonObject *object,
   return node ? json_node_get_object (node) : NULL;
 }
 
+/**
+ * gaze_reply_read_usage:
+ * @self: a #GazeReply
+ * @usage: the "usage" object of a reply or of the last streamed chunk
+ *
+ * Reads the token counts; a count that is missing or not an integer
+ * stays -1.
+ */
+void
+gaze_reply_read_usage (GazeReply  *self,
+                       JsonObject *usage)
+{
+  g_return_if_fail (self != NULL);
+  g_return_if_fail (usage != NULL);
+
+  self->prompt_tokens = get_count (usage, "prompt_tokens");
+  self->completion_tokens = get_count (usage, "completion_tokens");
+  self->total_tokens = get_count (usage, "total_tokens");
+}
+
 static GError *
 unreadable (void)
 {
@@ -109,11 +130,18 @@ unreadable (void)
                                         NULL);
 }
 
-/* gpt-4 vision-preview on Azure sent finish_details {"type": "stop" |
- * "max_tokens"} instead of finish_reason; map it to the names of today.
+/**
+ * gaze_reply_dup_finish_reason:
+ * @choice: (nullable): a choice of a reply or of a streamed chunk
+ *
+ * gpt-4 vision-preview on Azure sent finish_details {"type": "stop" |
+ * "max_tokens"} instead of finish_reason; this maps it to the names of
+ * today.
+ *
+ * Returns: (transfer full) (nullable): the finish reason, or %NULL
  */
-static char *
-dup_finish_reason (JsonObject *choice)
+char *
+gaze_reply_dup_finish_reason (JsonObject *choice)
 {
   const char *reason = get_string (choice, "finish_reason");
   JsonObject *details;
@@ -184,7 +212,7 @@ gaze_reply_parse (GBytes  *body,
   message = get_object (choice, "message");
 
   self = gaze_reply_new ();
-  self->finish_reason = dup_finish_reason (choice);
+  self->finish_reason = gaze_reply_dup_finish_reason (choice);
 
   if (g_strcmp0 (self->finish_reason, "content_filter") == 0)
     {
@@ -220,11 +248,7 @@ gaze_reply_parse (GBytes  *body,
     }
 
   if ((usage = get_object (root_object, "usage")))
-    {
-      self->prompt_tokens = get_count (usage, "prompt_tokens");
-      self->completion_tokens = get_count (usage, "completion_tokens");
-      self->total_tokens = get_count (usage, "total_tokens");
-    }
+    gaze_reply_read_usage (self, usage);
 
   return g_steal_pointer (&self);
 }

@@ -7,6 +7,7 @@
 
 #include "config.h"
 
+#include <string.h>
 #include <json-glib/json-glib.h>
 
 #include "gaze-endpoint.h"
@@ -17,6 +18,11 @@
  * parts with an image_url object.
  */
 #define LEGACY_API_VERSION "2023-08-01-preview"
+
+/* The first api-version that takes stream_options; earlier ones refuse
+ * the request when it is there.
+ */
+#define FIRST_STREAM_OPTIONS_VERSION "2024-10-21"
 
 typedef enum
 {
@@ -58,6 +64,22 @@ gboolean
 gaze_api_version_is_legacy (const char *api_version)
 {
   return g_strcmp0 (api_version, LEGACY_API_VERSION) == 0;
+}
+
+/* api-versions are YYYY-MM-DD, with -preview after some; the dates
+ * compare as text.
+ */
+static gboolean
+api_version_takes_stream_options (const char *api_version)
+{
+  for (guint i = 0; i < 10; i++)
+    {
+      if (api_version[i] == '\0' ||
+          ((i == 4 || i == 7) ? api_version[i] != '-' : !g_ascii_isdigit (api_version[i])))
+        return FALSE;
+    }
+
+  return strncmp (api_version, FIRST_STREAM_OPTIONS_VERSION, 10) >= 0;
 }
 
 static void
@@ -330,6 +352,17 @@ gaze_request_to_bytes (GazeRequest *self)
   json_builder_add_int_value (builder, self->max_tokens);
   json_builder_set_member_name (builder, "stream");
   json_builder_add_boolean_value (builder, self->stream);
+
+  /* Without it, a streamed answer does not say how many tokens it used. */
+  if (self->stream && api_version_takes_stream_options (self->api_version))
+    {
+      json_builder_set_member_name (builder, "stream_options");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "include_usage");
+      json_builder_add_boolean_value (builder, TRUE);
+      json_builder_end_object (builder);
+    }
+
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
