@@ -195,7 +195,12 @@ split_path (const char  *path,
             *deployment = g_uri_unescape_string (escaped, NULL);
         }
 
-      return g_strndup (trimmed, openai - trimmed);
+      /* "https://host//openai/…" must not leave a base URL ending in "/". */
+      len = openai - trimmed;
+      while (len > 0 && trimmed[len - 1] == '/')
+        len--;
+
+      return g_strndup (trimmed, len);
     }
 
   return g_steal_pointer (&trimmed);
