@@ -39,6 +39,8 @@ static const GOptionEntry option_entries[] = {
     N_("The longest answer, in tokens"), N_("N") },
   { "system", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("A system prompt, for this run only"), N_("TEXT") },
+  { "no-stream", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Print the answer only once it is complete, instead of as it arrives"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Print the version and exit"), NULL },
   { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, NULL,
@@ -244,7 +246,7 @@ gaze_application_init (GazeApplication *self)
       "  7 the content filter blocked the question or the answer\n"
       "  8 the network failed, timed out or was not secure\n"
       "  9 the service failed or sent a reply Gaze cannot read\n"
-      " 10 the answer was cut off"));
+      " 10 the answer was cut off, by the longest answer allowed or by the connection"));
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);

@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "gaze-cli.h"
 #include "gaze-endpoint.h"
@@ -21,6 +22,13 @@ typedef struct
   GError    *error;
   gpointer   result;
 } Wait;
+
+/* What has gone to standard output, so that the answer ends its line. */
+typedef struct
+{
+  gboolean printed;
+  gboolean at_line_start;
+} Output;
 
 static void
 print_sentence (const char *message)
@@ -94,6 +102,51 @@ complete_cb (GObject      *object,
   g_main_loop_quit (wait->loop);
 }
 
+static void
+stream_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  wait->result = gaze_client_stream_finish (GAZE_CLIENT (object), result, &wait->error);
+  g_main_loop_quit (wait->loop);
+}
+
+static void
+output_print (Output     *output,
+              const char *text)
+{
+  gsize length = strlen (text);
+
+  if (length == 0)
+    return;
+
+  fwrite (text, 1, length, stdout);
+  fflush (stdout);
+  output->printed = TRUE;
+  output->at_line_start = text[length - 1] == '\n';
+}
+
+/* Each piece of a streamed answer goes out the moment it arrives. */
+static void
+delta_cb (const char *delta,
+          gpointer    user_data)
+{
+  output_print (user_data, delta);
+}
+
+static void
+output_end_line (Output *output)
+{
+  if (output->printed && !output->at_line_start)
+    {
+      fputc ('\n', stdout);
+      fflush (stdout);
+      output->at_line_start = TRUE;
+    }
+}
+
 static char *
 dup_option (GVariantDict *options,
             GSettings    *settings,
@@ -127,7 +180,8 @@ dup_api_key (GSettings *settings)
  * @files: (nullable) (array zero-terminated=1): the images, as given
  *
  * Runs `gaze --ask`: prepares the images, sends the question, prints the
- * answer on standard output. Every failure prints one sentence on standard
+ * answer on standard output as it arrives (or all at once with
+ * --no-stream). Every failure prints one sentence on standard
  * error and returns an exit code that says which kind of failure it was.
  *
  * Returns: the exit code
@@ -154,6 +208,8 @@ gaze_cli_run (GSettings     *settings,
   GazeDetail detail;
   g_autofree char *max_tokens_text = NULL;
   gint64 max_tokens;
+  gboolean no_stream = FALSE;
+  Output output = { FALSE, TRUE };
   Wait wait = { 0 };
 
   g_return_val_if_fail (G_IS_SETTINGS (settings), GAZE_EXIT_USAGE);
@@ -247,13 +303,23 @@ gaze_cli_run (GSettings     *settings,
   gaze_request_set_max_tokens (request, (guint)max_tokens);
   gaze_request_add_user_message (request, question, images);
 
-  gaze_client_complete_async (client, endpoint, api_key, request, NULL, complete_cb, &wait);
+  /* By default the answer streams, so that it shows as it is written. */
+  g_variant_dict_lookup (options, "no-stream", "b", &no_stream);
+
+  if (no_stream)
+    gaze_client_complete_async (client, endpoint, api_key, request, NULL, complete_cb, &wait);
+  else
+    gaze_client_stream_async (client, endpoint, api_key, request,
+                              delta_cb, &output, NULL,
+                              NULL, stream_cb, &wait);
   g_main_loop_run (loop);
 
   if (wait.error != NULL)
     {
       int code = gaze_cli_exit_code_for_error (wait.error);
 
+      /* What arrived before the error stays printed, on its own line. */
+      output_end_line (&output);
       print_sentence (wait.error->message);
       g_clear_error (&wait.error);
       return code;
@@ -261,24 +327,32 @@ gaze_cli_run (GSettings     *settings,
 
   reply = wait.result;
 
-  if (reply->content[0] != '\0')
-    {
-      fputs (reply->content, stdout);
-      if (!g_str_has_suffix (reply->content, "\n"))
-        fputc ('\n', stdout);
-      fflush (stdout);
-    }
+  if (no_stream)
+    output_print (&output, reply->content);
+  output_end_line (&output);
 
   if (g_strcmp0 (reply->finish_reason, "content_filter") == 0)
     {
-      if (reply->filtered != NULL)
-        {
-          g_autofree char *message = g_strdup_printf (_("Azure’s content filter withheld the answer: %s."), reply->filtered);
-          print_sentence (message);
-        }
+      g_autofree char *message = NULL;
+      gboolean partial = reply->content[0] != '\0';
+
+      if (reply->filtered != NULL && partial)
+        message = g_strdup_printf (_("Azure’s content filter withheld the rest of the answer: %s."), reply->filtered);
+      else if (reply->filtered != NULL)
+        message = g_strdup_printf (_("Azure’s content filter withheld the answer: %s."), reply->filtered);
+      else if (partial)
+        message = g_strdup (_("Azure’s content filter withheld the rest of the answer."));
       else
-        print_sentence (_("Azure’s content filter withheld the answer."));
+        message = g_strdup (_("Azure’s content filter withheld the answer."));
+
+      print_sentence (message);
       return GAZE_EXIT_FILTERED;
+    }
+
+  if (reply->truncated)
+    {
+      print_sentence (_("The answer was cut off: the connection ended before Azure OpenAI had finished it. Try again."));
+      return GAZE_EXIT_CUT_OFF;
     }
 
   if (g_strcmp0 (reply->finish_reason, "length") == 0)

@@ -254,6 +254,104 @@ test_cli_usage (Fixture       *fixture,
   g_assert_cmpuint (gaze_test_server_get_n_requests (fixture->server), ==, before);
 }
 
+/* The answer streams to standard output by default; --no-stream waits
+ * for all of it. Both print the same.
+ */
+static void
+test_cli_stream (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  const char *streamed[] = { "--ask", "What is in this picture?", "--endpoint", fixture->endpoint,
+                             "--deployment", "gpt4v", fixture->photo, NULL };
+  const char *whole[] = { "--ask", "What is in this picture?", "--endpoint", fixture->endpoint,
+                          "--deployment", "gpt4v", "--no-stream", fixture->photo, NULL };
+  JsonNode *body;
+  Run run;
+  Run again;
+
+  run_gaze (&run, GAZE_TEST_SERVER_KEY, NULL, streamed);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_true (gaze_test_server_get_last_stream (fixture->server));
+  body = gaze_test_server_get_last_body (fixture->server);
+  g_assert_true (json_object_has_member (json_node_get_object (body), "stream_options"));
+  g_assert_true (g_str_has_prefix (run.out, "I see 1 image ("));
+  g_assert_true (g_str_has_suffix (run.out, "”\n"));
+  g_assert_cmpint (count_lines (run.out), ==, 1);
+  g_assert_cmpstr (run.err, ==, "");
+
+  run_gaze (&again, GAZE_TEST_SERVER_KEY, NULL, whole);
+  g_assert_cmpint (again.status, ==, 0);
+  g_assert_false (gaze_test_server_get_last_stream (fixture->server));
+  g_assert_cmpstr (again.out, ==, run.out);
+  g_assert_cmpstr (again.err, ==, "");
+
+  run_clear (&run);
+  run_clear (&again);
+}
+
+#define EVENT_CONTENT(text) \
+  "data: {\"choices\":[{\"delta\":{\"content\":\"" text "\"},\"finish_reason\":null,\"index\":0}]}\n\n"
+
+typedef struct
+{
+  const char *name;
+  const char *transcript;   /* a file of data/streams, or NULL */
+  const char *body;         /* else this event stream */
+  const char *max_tokens;
+  int         status;
+  const char *out;
+  const char *words;
+} StreamEnd;
+
+static const StreamEnd stream_ends[] = {
+  { "filtered", "sse-azure-stream-content-filtered.txt", NULL, "800", 7,
+    "Hey Jude, don't make it bad... better\n", "protected text" },
+  { "cut-off", NULL, EVENT_CONTENT ("The") EVENT_CONTENT (" image"), "800", 10,
+    "The image\n", "connection ended" },
+  { "length", NULL, NULL, "3", 10,
+    "I see 1\n", "--max-tokens" },
+  { "error", NULL, EVENT_CONTENT ("The") EVENT_CONTENT (" image")
+    "data: {\"error\":{\"message\":\"The server had an error.\",\"type\":\"server_error\"}}\n\n", "800", 9,
+    "The image\n", "The server had an error." },
+};
+
+/* How a streamed answer ends shows in the exit status and in one sentence;
+ * what arrived before stays printed.
+ */
+static void
+test_cli_stream_ends (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (stream_ends); i++)
+    {
+      const StreamEnd *e = &stream_ends[i];
+      const char *argv[] = { "--ask", "What?", "--endpoint", fixture->endpoint, "--deployment", "gpt4v",
+                             "--max-tokens", e->max_tokens, fixture->photo, NULL };
+      Run run;
+
+      if (e->transcript != NULL)
+        {
+          g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "streams", e->transcript, NULL);
+
+          gaze_test_server_queue_reply_file (fixture->server, 200, path, NULL);
+        }
+      else if (e->body != NULL)
+        {
+          gaze_test_server_queue_reply (fixture->server, 200, "text/event-stream", e->body, NULL);
+        }
+
+      g_test_message ("%s", e->name);
+      run_gaze (&run, GAZE_TEST_SERVER_KEY, NULL, argv);
+      g_assert_cmpint (run.status, ==, e->status);
+      g_assert_cmpstr (run.out, ==, e->out);
+      g_assert_cmpint (count_lines (run.err), ==, 1);
+      if (strstr (run.err, e->words) == NULL)
+        g_error ("%s: “%s” does not say “%s”", e->name, run.err, e->words);
+      g_assert_null (strstr (run.err, "CRITICAL"));
+      run_clear (&run);
+    }
+}
+
 static void
 test_cli_key_never_printed (Fixture       *fixture,
                             gconstpointer  data)
@@ -297,6 +395,8 @@ main (int   argc,
   ADD ("failures", test_cli_failures);
   ADD ("usage", test_cli_usage);
   ADD ("key-never-printed", test_cli_key_never_printed);
+  ADD ("stream", test_cli_stream);
+  ADD ("stream-ends", test_cli_stream_ends);
 #undef ADD
 
   return g_test_run ();
