@@ -330,6 +330,46 @@ make_jpeg_claiming (guint16 width,
   return g_bytes_new_take (data, len);
 }
 
+/* Samples made by data/images/make-samples.sh. */
+
+static char *
+get_sample_path (const char *name)
+{
+  return g_test_build_filename (G_TEST_DIST, "data", "images", name, NULL);
+}
+
+static GBytes *
+load_sample (const char *name)
+{
+  g_autofree char *path = get_sample_path (name);
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+  gsize len = 0;
+
+  g_file_get_contents (path, &contents, &len, &error);
+  g_assert_no_error (error);
+
+  return g_bytes_new_take (contents, len);
+}
+
+/* Prepares a sample through the file API, as a dropped file is. */
+static GazeImage *
+prepare_sample (const char *name,
+                GazeDetail  detail)
+{
+  g_autofree char *path = get_sample_path (name);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GError) error = NULL;
+  GazeImage *image;
+
+  image = gaze_image_prepare_file (file, detail, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (GAZE_IS_IMAGE (image));
+  g_assert_cmpstr (gaze_image_get_name (image), ==, name);
+
+  return image;
+}
+
 /*
  * Checking results
  */
@@ -514,10 +554,14 @@ test_detail_fit_size (void)
     { GAZE_DETAIL_HIGH, 768, 768, 768, 768 },
     { GAZE_DETAIL_HIGH, 769, 769, 768, 768 },
     { GAZE_DETAIL_HIGH, 2000, 768, 2000, 768 },
-    { GAZE_DETAIL_HIGH, 2001, 700, 2000, 700 },
+    { GAZE_DETAIL_HIGH, 2001, 700, 2000, 699 },
     { GAZE_DETAIL_HIGH, 1024, 1024, 768, 768 },
     { GAZE_DETAIL_HIGH, 4032, 3024, 1024, 768 },
     { GAZE_DETAIL_LOW, 4032, 3024, 512, 384 },
+
+    /* Rounding down keeps 1536.5 from spilling into a fourth tile. */
+    { GAZE_DETAIL_HIGH, 8845, 4421, 1536, 768 },
+    { GAZE_DETAIL_LOW, 1023, 767, 512, 383 },
 
     /* Tiny images are never made larger. */
     { GAZE_DETAIL_LOW, 1, 1, 1, 1 },
@@ -833,6 +877,28 @@ test_error_too_large (void)
   g_assert_nonnull (strstr (error->message, "65535 × 65535"));
 }
 
+/* The HEIF loader reports damaged data with g_warning() and no log domain,
+ * besides failing; that is not a failure of the test. */
+static void
+count_loader_warning (const char     *log_domain,
+                      GLogLevelFlags  log_level,
+                      const char     *message,
+                      gpointer        user_data)
+{
+  guint *n_warnings = user_data;
+
+  (*n_warnings)++;
+}
+
+static gboolean
+allow_loader_warnings (const char     *log_domain,
+                       GLogLevelFlags  log_level,
+                       const char     *message,
+                       gpointer        user_data)
+{
+  return log_domain != NULL || (log_level & G_LOG_LEVEL_WARNING) == 0;
+}
+
 /* Damaged copies of real images must never crash, and always end either
  * in an image or in one of our errors. */
 static void
@@ -846,9 +912,23 @@ test_error_fuzz (void)
     insert_exif (plain, 6, "fuzz", TRUE),
     save_pixbuf (noise, "png"),
     save_pixbuf (alpha, "png"),
+    load_sample ("quarter.gif"),
+    load_sample ("animated.gif"),
+    load_sample ("quarter.webp"),
+    load_sample ("transparent.webp"),
+    load_sample ("quarter.tiff"),
+    load_sample ("quarter-small.bmp"),
+    load_sample ("quarter-rle.bmp"),
+    load_sample ("rotated-exif-orientation-6.heic"),
   };
   guint n_images = 0;
   guint n_errors = 0;
+  guint n_warnings = 0;
+  guint handler_id;
+
+  handler_id = g_log_set_handler (NULL, G_LOG_LEVEL_WARNING | G_LOG_FLAG_FATAL,
+                                  count_loader_warning, &n_warnings);
+  g_test_log_set_fatal_handler (allow_loader_warnings, NULL);
 
   for (guint s = 0; s < G_N_ELEMENTS (samples); s++)
     {
@@ -894,7 +974,559 @@ test_error_fuzz (void)
       g_bytes_unref (samples[s]);
     }
 
-  g_test_message ("%u damaged samples decoded, %u refused", n_images, n_errors);
+  g_test_log_set_fatal_handler (NULL, NULL);
+  g_log_remove_handler (NULL, handler_id);
+  g_test_message ("%u damaged samples decoded, %u refused, %u loader warnings",
+                  n_images, n_errors, n_warnings);
+}
+
+/*
+ * Formats
+ */
+
+/* The samples are blue with one red quarter; checks which one is red. */
+static void
+assert_red_quarter (GdkPixbuf *pixbuf,
+                    Corner     red)
+{
+  const guint32 red_rgb = 0xe02020;
+  const guint32 blue_rgb = 0x2060a0;
+  int width = gdk_pixbuf_get_width (pixbuf);
+  int height = gdk_pixbuf_get_height (pixbuf);
+  int left = width / 4;
+  int right = width - width / 4 - 1;
+  int top = height / 4;
+  int bottom = height - height / 4 - 1;
+
+  assert_pixel (pixbuf, left, top, red == CORNER_TOP_LEFT ? red_rgb : blue_rgb);
+  assert_pixel (pixbuf, right, top, red == CORNER_TOP_RIGHT ? red_rgb : blue_rgb);
+  assert_pixel (pixbuf, left, bottom, red == CORNER_BOTTOM_LEFT ? red_rgb : blue_rgb);
+  assert_pixel (pixbuf, right, bottom, red == CORNER_BOTTOM_RIGHT ? red_rgb : blue_rgb);
+}
+
+static void
+test_format_samples (void)
+{
+  static const struct {
+    const char *name;
+    int         width;
+    int         height;
+    int         low_width;
+    int         low_height;
+  } samples[] = {
+    { "quarter.gif", 800, 600, 512, 384 },
+    { "quarter.webp", 800, 600, 512, 384 },
+    { "quarter.heic", 800, 600, 512, 384 },
+    { "quarter.tiff", 800, 600, 512, 384 },
+    { "quarter-rle.bmp", 800, 600, 512, 384 },
+    { "quarter-small.bmp", 48, 32, 48, 32 },
+    /* A PNG named .jpg: the content decides, never the name. */
+    { "png-named.jpg", 800, 600, 512, 384 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (samples); i++)
+    {
+      g_autoptr(GazeImage) low = NULL;
+      g_autoptr(GazeImage) high = NULL;
+
+      g_test_message ("%s", samples[i].name);
+
+      low = prepare_sample (samples[i].name, GAZE_DETAIL_LOW);
+      assert_image (low, samples[i].low_width, samples[i].low_height);
+      assert_red_quarter (gaze_image_get_pixbuf (low), CORNER_TOP_LEFT);
+      g_assert_cmpint (gaze_image_get_source_width (low), ==, samples[i].width);
+      g_assert_cmpint (gaze_image_get_source_height (low), ==, samples[i].height);
+
+      high = prepare_sample (samples[i].name, GAZE_DETAIL_HIGH);
+      assert_image (high, samples[i].width, samples[i].height);
+      assert_red_quarter (gaze_image_get_pixbuf (high), CORNER_TOP_LEFT);
+
+      g_assert_finalize_object (g_steal_pointer (&low));
+      g_assert_finalize_object (g_steal_pointer (&high));
+    }
+}
+
+static void
+test_format_lying_name (void)
+{
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (120, 80, FALSE, 0xe02020ff);
+  g_autoptr(GBytes) jpeg = save_pixbuf (pixbuf, "jpeg");
+  g_autoptr(GBytes) png = load_sample ("png-named.jpg");
+  g_autoptr(GazeImage) from_jpeg = NULL;
+  g_autoptr(GazeImage) from_png = NULL;
+
+  /* A JPEG called .png, and a PNG called .jpg, pasted. */
+  from_jpeg = prepare_ok (jpeg, "photo.png", GAZE_DETAIL_HIGH);
+  assert_image (from_jpeg, 120, 80);
+  assert_pixel (gaze_image_get_pixbuf (from_jpeg), 60, 40, 0xe02020);
+
+  from_png = prepare_ok (png, "screenshot.jpg", GAZE_DETAIL_LOW);
+  assert_image (from_png, 512, 384);
+  assert_red_quarter (gaze_image_get_pixbuf (from_png), CORNER_TOP_LEFT);
+}
+
+static void
+test_format_animated (void)
+{
+  static const char * const names[] = { "animated.gif", "animated.webp" };
+
+  /* Azure reads the first frame of a GIF; so does Gaze. It is red, the
+   * second green. */
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GazeImage) image = prepare_sample (names[i], GAZE_DETAIL_HIGH);
+
+      assert_image (image, 80, 60);
+      assert_pixel (gaze_image_get_pixbuf (image), 10, 10, 0xe02020);
+      assert_pixel (gaze_image_get_pixbuf (image), 70, 50, 0xe02020);
+    }
+}
+
+static void
+test_format_transparent (void)
+{
+  g_autoptr(GazeImage) webp = prepare_sample ("transparent.webp", GAZE_DETAIL_HIGH);
+  g_autoptr(GazeImage) gif = prepare_sample ("transparent.gif", GAZE_DETAIL_HIGH);
+
+  /* Clear areas become white; half-transparent red becomes pink. */
+  assert_image (webp, 64, 64);
+  assert_pixel (gaze_image_get_pixbuf (webp), 8, 8, 0xffffff);
+  assert_pixel (gaze_image_get_pixbuf (webp), 8, 56, 0xffffff);
+  assert_pixel (gaze_image_get_pixbuf (webp), 56, 8, 0x00c000);
+  assert_pixel (gaze_image_get_pixbuf (webp), 56, 56, 0xff7f7f);
+
+  assert_image (gif, 64, 64);
+  assert_pixel (gaze_image_get_pixbuf (gif), 8, 8, 0xffffff);
+  assert_pixel (gaze_image_get_pixbuf (gif), 8, 56, 0xffffff);
+  assert_pixel (gaze_image_get_pixbuf (gif), 56, 8, 0x00c000);
+  assert_pixel (gaze_image_get_pixbuf (gif), 56, 56, 0x00c000);
+}
+
+static void
+test_format_orientation (void)
+{
+  g_autoptr(GazeImage) tiff = NULL;
+  g_autoptr(GazeImage) heif_exif = NULL;
+  g_autoptr(GazeImage) heif_rotated = NULL;
+
+  /* TIFF's orientation tag 6: a quarter turn clockwise brings the red
+   * top-left quarter to the top right. */
+  tiff = prepare_sample ("orientation-6.tiff", GAZE_DETAIL_LOW);
+  assert_image (tiff, 384, 512);
+  assert_red_quarter (gaze_image_get_pixbuf (tiff), CORNER_TOP_RIGHT);
+  g_assert_cmpint (gaze_image_get_source_width (tiff), ==, 600);
+  g_assert_cmpint (gaze_image_get_source_height (tiff), ==, 800);
+
+  /* In HEIF, the 'irot' property turns the picture and EXIF orientation
+   * is only a note: a file with EXIF orientation 6 alone stays as stored. */
+  heif_exif = prepare_sample ("exif-orientation-6.heic", GAZE_DETAIL_LOW);
+  assert_image (heif_exif, 512, 384);
+  assert_red_quarter (gaze_image_get_pixbuf (heif_exif), CORNER_TOP_LEFT);
+
+  /* An iPhone photo taken upright: 'irot' and EXIF both say a quarter
+   * clockwise, and the photo is turned once, not twice. */
+  heif_rotated = prepare_sample ("rotated-exif-orientation-6.heic", GAZE_DETAIL_HIGH);
+  assert_image (heif_rotated, 600, 800);
+  assert_red_quarter (gaze_image_get_pixbuf (heif_rotated), CORNER_TOP_RIGHT);
+  g_assert_cmpint (gaze_image_get_source_width (heif_rotated), ==, 600);
+  g_assert_cmpint (gaze_image_get_source_height (heif_rotated), ==, 800);
+}
+
+/* Returns where @needle of @len bytes is in @bytes, or -1. */
+static gssize
+find_data (GBytes       *bytes,
+           const guint8 *needle,
+           gsize         len)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (bytes, &size);
+
+  for (gsize i = 0; i + len <= size; i++)
+    if (memcmp (data + i, needle, len) == 0)
+      return i;
+
+  return -1;
+}
+
+static guint32
+read_tiff_uint (const guint8 *p,
+                gboolean      big_endian,
+                guint         size)
+{
+  if (size == 2)
+    return big_endian ? (p[0] << 8) | p[1] : (p[1] << 8) | p[0];
+
+  return big_endian
+    ? ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3]
+    : ((guint32) p[3] << 24) | ((guint32) p[2] << 16) | ((guint32) p[1] << 8) | p[0];
+}
+
+/* Finds @tag in the TIFF directory at @ifd; returns its value or offset. */
+static guint32
+find_tiff_tag (const guint8 *tiff,
+               gsize         len,
+               gboolean      big_endian,
+               guint32       ifd,
+               guint16       tag)
+{
+  guint n_entries;
+
+  g_assert_cmpuint (ifd + 2, <=, len);
+  n_entries = read_tiff_uint (tiff + ifd, big_endian, 2);
+
+  for (guint i = 0; i < n_entries; i++)
+    {
+      const guint8 *entry = tiff + ifd + 2 + 12 * i;
+
+      g_assert_cmpuint (ifd + 2 + 12 * (i + 1), <=, len);
+      if (read_tiff_uint (entry, big_endian, 2) == tag)
+        return read_tiff_uint (entry + 8, big_endian, 4);
+    }
+
+  g_assert_not_reached ();
+}
+
+static void
+test_prepare_gps (void)
+{
+  /* The EXIF, IPTC, XMP and comment texts, and the XMP latitude. */
+  static const char * const markers[] = {
+    "GAZE-GPS-AREA", "GAZE-IPTC-CITY", "GAZE-COMMENT", "Test Camera", "Exif", "GPS",
+    "http://ns.adobe.com/", "Photoshop", "51,30",
+  };
+  g_autoptr(GBytes) jpeg = load_sample ("gps.jpg");
+  g_autoptr(GazeImage) image = NULL;
+  const guint8 *data;
+  const guint8 *tiff;
+  gsize len;
+  gssize app1;
+  gboolean big_endian;
+  guint32 gps_ifd;
+  guint32 latitude;
+  GBytes *prepared;
+
+  /* The latitude, as the EXIF GPS directory stores it: three rationals. */
+  data = g_bytes_get_data (jpeg, &len);
+  app1 = find_jpeg_segment (jpeg, 0xe1);
+  g_assert_cmpint (app1, >, 0);
+  g_assert_cmpmem (data + app1 + 4, 6, "Exif\0\0", 6);
+  tiff = data + app1 + 10;
+  len -= app1 + 10;
+  big_endian = tiff[0] == 'M';
+  gps_ifd = find_tiff_tag (tiff, len, big_endian, read_tiff_uint (tiff + 4, big_endian, 4), 0x8825);
+  latitude = find_tiff_tag (tiff, len, big_endian, gps_ifd, 0x0002);
+  g_assert_cmpuint (latitude + 24, <=, len);
+  g_assert_cmpint (find_data (jpeg, tiff + latitude, 24), >, 0);
+
+  /* The sample really carries the rest, too. */
+  for (guint i = 0; i < G_N_ELEMENTS (markers); i++)
+    g_assert_true (bytes_contain (jpeg, markers[i]));
+  g_assert_cmpint (find_jpeg_segment (jpeg, 0xed), >, 0);
+  g_assert_cmpint (find_jpeg_segment (jpeg, 0xfe), >, 0);
+
+  image = prepare_sample ("gps.jpg", GAZE_DETAIL_HIGH);
+  assert_image (image, 320, 240);
+  prepared = gaze_image_get_jpeg (image);
+
+  g_assert_cmpint (find_data (prepared, tiff + latitude, 24), ==, -1);
+  for (guint i = 0; i < G_N_ELEMENTS (markers); i++)
+    g_assert_false (bytes_contain (prepared, markers[i]));
+
+  /* No APP1 (EXIF, XMP), APP2 (ICC), APP13 (IPTC) or comment at all. */
+  g_assert_cmpint (find_jpeg_segment (prepared, 0xe1), ==, -1);
+  g_assert_cmpint (find_jpeg_segment (prepared, 0xe2), ==, -1);
+  g_assert_cmpint (find_jpeg_segment (prepared, 0xed), ==, -1);
+  g_assert_cmpint (find_jpeg_segment (prepared, 0xfe), ==, -1);
+}
+
+/*
+ * Bad files in each format
+ */
+
+static void
+test_error_truncated_formats (void)
+{
+  /* The TIFF sample ends with colour metadata, not pixels, so only its
+   * first half is a damaged picture. */
+  static const struct {
+    const char *name;
+    gboolean    ends_with_pixels;
+  } samples[] = {
+    { "quarter.gif", TRUE },
+    { "quarter.webp", TRUE },
+    { "quarter.heic", TRUE },
+    { "quarter.tiff", FALSE },
+    { "quarter-small.bmp", TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (samples); i++)
+    {
+      g_autoptr(GBytes) whole = load_sample (samples[i].name);
+      g_autoptr(GBytes) half = g_bytes_new_from_bytes (whole, 0, g_bytes_get_size (whole) / 2);
+      g_autoptr(GBytes) most = g_bytes_new_from_bytes (whole, 0, g_bytes_get_size (whole) - 16);
+
+      assert_prepare_fails (half, samples[i].name, GAZE_IMAGE_ERROR_CORRUPT);
+      if (samples[i].ends_with_pixels)
+        assert_prepare_fails (most, samples[i].name, GAZE_IMAGE_ERROR_CORRUPT);
+    }
+}
+
+static void
+test_error_other_formats (void)
+{
+  static const char svg[] =
+    "<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"64\" height=\"64\">"
+    "<rect width=\"64\" height=\"64\" fill=\"red\"/></svg>\n";
+  /* An MP4 video's first box, then an empty 'moov'. */
+  static const guint8 mp4[] = {
+    0, 0, 0, 24, 'f', 't', 'y', 'p', 'i', 's', 'o', 'm', 0, 0, 2, 0, 'i', 's', 'o', 'm',
+    'm', 'p', '4', '1', 0, 0, 0, 8, 'm', 'o', 'o', 'v',
+  };
+  /* HEIF brands, but no pictures. */
+  static const guint8 empty_heif[] = {
+    0, 0, 0, 24, 'f', 't', 'y', 'p', 'h', 'e', 'i', 'c', 0, 0, 0, 0, 'm', 'i', 'f', '1',
+    'h', 'e', 'i', 'c', 0, 0, 0, 8, 'm', 'd', 'a', 't',
+  };
+  static const char bm_text[] = "BM is how this note starts, and it is not a bitmap at all.";
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (32, 32, TRUE, 0xe02020ff);
+  g_autoptr(GBytes) ico = save_pixbuf (pixbuf, "ico");
+  g_autoptr(GBytes) svg_bytes = g_bytes_new_static (svg, sizeof svg - 1);
+  g_autoptr(GBytes) mp4_bytes = g_bytes_new_static (mp4, sizeof mp4);
+  g_autoptr(GBytes) heif_bytes = g_bytes_new_static (empty_heif, sizeof empty_heif);
+  g_autoptr(GBytes) bm_bytes = g_bytes_new_static (bm_text, sizeof bm_text - 1);
+
+  /* gdk-pixbuf could read the icon and the drawing, but Gaze sends photos:
+   * the loaders for other formats never see a dropped file. */
+  assert_prepare_fails (ico, "favicon.ico", GAZE_IMAGE_ERROR_NOT_AN_IMAGE);
+  assert_prepare_fails (svg_bytes, "logo.svg", GAZE_IMAGE_ERROR_NOT_AN_IMAGE);
+  assert_prepare_fails (mp4_bytes, "IMG_0002.MP4", GAZE_IMAGE_ERROR_NOT_AN_IMAGE);
+  assert_prepare_fails (heif_bytes, "empty.heic", GAZE_IMAGE_ERROR_NOT_AN_IMAGE);
+  assert_prepare_fails (bm_bytes, "notes.bmp", GAZE_IMAGE_ERROR_NOT_AN_IMAGE);
+}
+
+static void
+append_uint16_le (GByteArray *array,
+                  guint16     value)
+{
+  guint8 data[2] = { value & 0xff, value >> 8 };
+
+  g_byte_array_append (array, data, sizeof data);
+}
+
+static void
+append_uint32_le (GByteArray *array,
+                  guint32     value)
+{
+  guint8 data[4] = { value & 0xff, (value >> 8) & 0xff, (value >> 16) & 0xff, value >> 24 };
+
+  g_byte_array_append (array, data, sizeof data);
+}
+
+/* A GIF whose screen and only frame are @width × @height. */
+static GBytes *
+make_gif_claiming (guint16 width,
+                   guint16 height)
+{
+  static const guint8 palette[6] = { 0xe0, 0x20, 0x20, 0x20, 0x60, 0xa0 };
+  static const guint8 pixels[] = { 2, 2, 0x4c, 0x01, 0, 0x3b };
+  GByteArray *gif = g_byte_array_new ();
+
+  g_byte_array_append (gif, (const guint8 *) "GIF89a", 6);
+  append_uint16_le (gif, width);
+  append_uint16_le (gif, height);
+  g_byte_array_append (gif, (const guint8 *) "\x80\x00\x00", 3);
+  g_byte_array_append (gif, palette, sizeof palette);
+  g_byte_array_append (gif, (const guint8 *) ",", 1);
+  append_uint32_le (gif, 0);
+  append_uint16_le (gif, width);
+  append_uint16_le (gif, height);
+  g_byte_array_append (gif, (const guint8 *) "\x00", 1);
+  g_byte_array_append (gif, pixels, sizeof pixels);
+
+  return g_byte_array_free_to_bytes (gif);
+}
+
+/* An uncompressed 24-bit BMP header for @width × @height, and a few rows. */
+static GBytes *
+make_bmp_claiming (gint32 width,
+                   gint32 height)
+{
+  GByteArray *bmp = g_byte_array_new ();
+  guint8 row[256] = { 0 };
+
+  g_byte_array_append (bmp, (const guint8 *) "BM", 2);
+  append_uint32_le (bmp, 54 + sizeof row);
+  append_uint32_le (bmp, 0);
+  append_uint32_le (bmp, 54);
+  append_uint32_le (bmp, 40);
+  append_uint32_le (bmp, width);
+  append_uint32_le (bmp, height);
+  append_uint16_le (bmp, 1);
+  append_uint16_le (bmp, 24);
+  for (guint i = 0; i < 6; i++)
+    append_uint32_le (bmp, 0);
+  g_byte_array_append (bmp, row, sizeof row);
+
+  return g_byte_array_free_to_bytes (bmp);
+}
+
+/* A one-strip uncompressed RGB TIFF that says it is @width × @height. */
+static GBytes *
+make_tiff_claiming (guint32 width,
+                    guint32 height)
+{
+  GByteArray *tiff = g_byte_array_new ();
+  const guint32 data_offset = 8 + 2 + 9 * 12 + 4;
+  const struct { guint16 tag, type; guint32 count, value; } entries[] = {
+    { 256, 4, 1, width },
+    { 257, 4, 1, height },
+    { 258, 3, 1, 8 },
+    { 259, 3, 1, 1 },
+    { 262, 3, 1, 2 },
+    { 273, 4, 1, data_offset },
+    { 277, 3, 1, 3 },
+    { 278, 4, 1, height },
+    { 279, 4, 1, 64 },
+  };
+  guint8 strip[64] = { 0 };
+
+  g_byte_array_append (tiff, (const guint8 *) "II*\0", 4);
+  append_uint32_le (tiff, 8);
+  append_uint16_le (tiff, G_N_ELEMENTS (entries));
+  for (guint i = 0; i < G_N_ELEMENTS (entries); i++)
+    {
+      append_uint16_le (tiff, entries[i].tag);
+      append_uint16_le (tiff, entries[i].type);
+      append_uint32_le (tiff, entries[i].count);
+      if (entries[i].type == 3)
+        {
+          append_uint16_le (tiff, entries[i].value);
+          append_uint16_le (tiff, 0);
+        }
+      else
+        append_uint32_le (tiff, entries[i].value);
+    }
+  append_uint32_le (tiff, 0);
+  g_assert_cmpuint (tiff->len, ==, data_offset);
+  g_byte_array_append (tiff, strip, sizeof strip);
+
+  return g_byte_array_free_to_bytes (tiff);
+}
+
+/* The WebP sample with its picture's declared size changed. */
+static GBytes *
+make_webp_claiming (guint16 width,
+                    guint16 height)
+{
+  g_autoptr(GBytes) sample = load_sample ("quarter.webp");
+  gsize len = g_bytes_get_size (sample);
+  guint8 *data = g_memdup2 (g_bytes_get_data (sample, NULL), len);
+
+  /* A lossy picture: the VP8 chunk's frame tag and start code, then the
+   * width and height, 14 bits each. */
+  g_assert_cmpmem (data + 12, 4, "VP8 ", 4);
+  g_assert_cmpmem (data + 23, 3, "\x9d\x01\x2a", 3);
+  data[26] = width & 0xff;
+  data[27] = (width >> 8) & 0x3f;
+  data[28] = height & 0xff;
+  data[29] = (height >> 8) & 0x3f;
+
+  return g_bytes_new_take (data, len);
+}
+
+/* The HEIF sample with its picture's declared size changed. */
+static GBytes *
+make_heif_claiming (guint32 width,
+                    guint32 height)
+{
+  g_autoptr(GBytes) sample = load_sample ("quarter.heic");
+  gsize len = g_bytes_get_size (sample);
+  guint8 *data = g_memdup2 (g_bytes_get_data (sample, NULL), len);
+  gssize ispe = find_data (sample, (const guint8 *) "ispe", 4);
+
+  g_assert_cmpint (ispe, >, 0);
+  /* The type, a version and flags, then the width and the height. */
+  for (guint i = 0; i < 4; i++)
+    {
+      data[ispe + 8 + i] = (width >> (24 - 8 * i)) & 0xff;
+      data[ispe + 12 + i] = (height >> (24 - 8 * i)) & 0xff;
+    }
+
+  return g_bytes_new_take (data, len);
+}
+
+static void
+assert_too_large (GBytes     *bytes,
+                  const char *name,
+                  const char *size,
+                  const char *limit)
+{
+  g_autoptr(GazeImage) image = NULL;
+  g_autoptr(GError) error = NULL;
+
+  image = gaze_image_prepare_bytes (bytes, name, GAZE_DETAIL_LOW, NULL, &error);
+  g_assert_null (image);
+  g_assert_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_LARGE);
+  g_test_message ("%s: %s", name, error->message);
+  g_assert_nonnull (strstr (error->message, name));
+  g_assert_nonnull (strstr (error->message, size));
+  g_assert_nonnull (strstr (error->message, limit));
+}
+
+static void
+test_error_too_large_formats (void)
+{
+  g_autoptr(GBytes) gif = make_gif_claiming (10000, 8000);
+  g_autoptr(GBytes) bmp = make_bmp_claiming (10000, -8000);
+  g_autoptr(GBytes) tiff = make_tiff_claiming (10000, 8000);
+  g_autoptr(GBytes) webp = make_webp_claiming (10000, 8000);
+  g_autoptr(GBytes) heif = make_heif_claiming (10000, 8000);
+  g_autoptr(GBytes) jpeg = make_jpeg_claiming (9000, 6000);
+  g_autoptr(GBytes) progressive = NULL;
+  gssize sof = find_jpeg_segment (jpeg, 0xc0);
+  guint8 *data;
+
+  /* 80 megapixels: more than any format but a baseline JPEG may have. */
+  assert_too_large (gif, "anim.gif", "10000 × 8000", "GIF image may have at most 50 megapixels");
+  assert_too_large (bmp, "scan.bmp", "10000 × 8000", "BMP image may have at most 50 megapixels");
+  assert_too_large (tiff, "scan.tiff", "10000 × 8000", "TIFF image may have at most 50 megapixels");
+  assert_too_large (webp, "pano.webp", "10000 × 8000", "WebP image may have at most 50 megapixels");
+  assert_too_large (heif, "pano.heic", "10000 × 8000", "HEIF image may have at most 50 megapixels");
+
+  /* 54 megapixels: a progressive JPEG needs memory for all of them. */
+  data = g_memdup2 (g_bytes_get_data (jpeg, NULL), g_bytes_get_size (jpeg));
+  data[sof + 1] = 0xc2;
+  progressive = g_bytes_new_take (data, g_bytes_get_size (jpeg));
+  assert_too_large (progressive, "web.jpg", "9000 × 6000",
+                    "progressive JPEG image may have at most 50 megapixels");
+}
+
+static void
+test_limits_count (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (GAZE_MAX_IMAGES_PER_MESSAGE, ==, 10);
+
+  g_assert_true (gaze_image_check_count (0, &error));
+  g_assert_no_error (error);
+  g_assert_true (gaze_image_check_count (10, &error));
+  g_assert_no_error (error);
+  g_assert_true (gaze_image_check_count (10, NULL));
+
+  g_assert_false (gaze_image_check_count (11, &error));
+  g_assert_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_MANY);
+  g_assert_cmpstr (error->message, ==,
+                   "A question can carry at most 10 photos, and this one has 11. "
+                   "Remove 1 photo to send it.");
+  g_clear_error (&error);
+
+  g_assert_false (gaze_image_check_count (13, &error));
+  g_assert_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_MANY);
+  g_assert_nonnull (strstr (error->message, "Remove 3 photos"));
+  g_clear_error (&error);
+
+  g_assert_false (gaze_image_check_count (11, NULL));
 }
 
 /*
@@ -965,6 +1597,61 @@ test_async_bytes (void)
     g_assert_null (image);
     g_assert_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_NOT_AN_IMAGE);
   }
+}
+
+static void
+on_many_prepared (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  guint *n_left = user_data;
+  g_autoptr(GazeImage) image = NULL;
+  g_autoptr(GError) error = NULL;
+
+  image = gaze_image_prepare_finish (result, &error);
+  g_assert_no_error (error);
+  assert_image (image, 512, 341);
+  (*n_left)--;
+}
+
+static void
+on_many_cancelled (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  guint *n_left = user_data;
+  g_autoptr(GazeImage) image = NULL;
+  g_autoptr(GError) error = NULL;
+
+  image = gaze_image_prepare_finish (result, &error);
+  g_assert_null (image);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  (*n_left)--;
+}
+
+static void
+test_async_many (void)
+{
+  g_autoptr(GBytes) jpeg = get_large_jpeg ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  guint n_left = 12;
+
+  /* More photos than the pool has threads: the others wait their turn,
+   * and every one comes back. */
+  for (guint i = 0; i < 12; i++)
+    gaze_image_prepare_bytes_async (jpeg, "many.jpg", GAZE_DETAIL_LOW, NULL,
+                                    on_many_prepared, &n_left);
+  while (n_left > 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* Cancelling while they queue ends them all. */
+  n_left = 12;
+  for (guint i = 0; i < 12; i++)
+    gaze_image_prepare_bytes_async (jpeg, "many.jpg", GAZE_DETAIL_HIGH, cancellable,
+                                    on_many_cancelled, &n_left);
+  g_cancellable_cancel (cancellable);
+  while (n_left > 0)
+    g_main_context_iteration (NULL, TRUE);
 }
 
 static void
@@ -1128,7 +1815,7 @@ test_properties (void)
   g_assert_cmpstr (name, ==, "wide.jpg");
   g_assert_cmpint (detail, ==, GAZE_DETAIL_LOW);
   g_assert_cmpint (width, ==, 512);
-  g_assert_cmpint (height, ==, 171);
+  g_assert_cmpint (height, ==, 170);
   g_assert_cmpint (source_width, ==, 900);
   g_assert_cmpint (source_height, ==, 300);
   g_assert_true (prop_jpeg == gaze_image_get_jpeg (image));
@@ -1154,13 +1841,24 @@ main (int   argc,
   g_test_add_func ("/image/prepare/metadata", test_prepare_metadata);
   g_test_add_func ("/image/prepare/trailing-data", test_prepare_trailing_data);
   g_test_add_func ("/image/prepare/properties", test_properties);
+  g_test_add_func ("/image/prepare/gps", test_prepare_gps);
+  g_test_add_func ("/image/format/samples", test_format_samples);
+  g_test_add_func ("/image/format/lying-name", test_format_lying_name);
+  g_test_add_func ("/image/format/animated", test_format_animated);
+  g_test_add_func ("/image/format/transparent", test_format_transparent);
+  g_test_add_func ("/image/format/orientation", test_format_orientation);
   g_test_add_func ("/image/error/empty", test_error_empty);
   g_test_add_func ("/image/error/not-an-image", test_error_not_an_image);
   g_test_add_func ("/image/error/truncated", test_error_truncated);
   g_test_add_func ("/image/error/too-large", test_error_too_large);
+  g_test_add_func ("/image/error/truncated-formats", test_error_truncated_formats);
+  g_test_add_func ("/image/error/other-formats", test_error_other_formats);
+  g_test_add_func ("/image/error/too-large-formats", test_error_too_large_formats);
   g_test_add_func ("/image/error/fuzz", test_error_fuzz);
+  g_test_add_func ("/image/limits/count", test_limits_count);
   g_test_add_func ("/image/async/bytes", test_async_bytes);
   g_test_add_func ("/image/async/cancel", test_async_cancel);
+  g_test_add_func ("/image/async/many", test_async_many);
   g_test_add_func ("/image/file", test_file);
 
   ret = g_test_run ();

@@ -7,16 +7,17 @@
 
 #include "config.h"
 
-#include <math.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
 
 #include "gaze-image.h"
 
-/* Anything larger is refused before a single pixel is allocated. */
-#define MAX_PIXELS       G_GINT64_CONSTANT (200000000)
+#define MEGAPIXELS(n)    ((gint64) (n) * 1000000)
 #define CHUNK_SIZE       (64 * 1024)
+#define HEAD_SIZE        64
+#define MAX_WORKERS      4
+#define WHOLE_FILE       G_MAXSIZE
 #define JPEG_QUALITY     "85"
 
 #define LOW_MAX_SIDE     512
@@ -100,6 +101,7 @@ typedef struct
   guint8    code;
   gboolean  started;
   gboolean  have_size;
+  gboolean  progressive;
   int       width;
   int       height;
 } Scan;
@@ -225,6 +227,8 @@ scan_feed (Scan         *scan,
           scan->skip -= 2;
           if (is_jpeg_frame_code (scan->code) && !scan->have_size && scan->skip >= 5)
             {
+              /* SOF2, SOF6, SOF10 and SOF14 start progressive frames. */
+              scan->progressive = (scan->code & 0x03) == 0x02;
               scan->header_len = 0;
               scan->state = SCAN_JPEG_FRAME;
             }
@@ -325,21 +329,355 @@ scan_is_truncated (const Scan *scan)
 }
 
 /*
+ * Formats. Gaze recognizes the formats it sends by their first bytes, never
+ * by the file name, and hands each to the one gdk-pixbuf loader for it. The
+ * other loaders (icons, cursors, SVG, Targa...) never see a dropped file.
+ */
+
+typedef enum
+{
+  FORMAT_UNKNOWN,
+  FORMAT_JPEG,
+  FORMAT_PNG,
+  FORMAT_GIF,
+  FORMAT_WEBP,
+  FORMAT_HEIF,
+  FORMAT_TIFF,
+  FORMAT_BMP,
+  N_FORMATS
+} Format;
+
+typedef struct
+{
+  const char *name;          /* As people know it, for messages. */
+  const char *module;        /* How gdk-pixbuf's loader for it is named. */
+  gint64      max_pixels;
+  gsize       batch;         /* Bytes given to the loader at once; 0 for each chunk read. */
+  gboolean    scale_after;
+} FormatInfo;
+
+/*
+ * The pixel limits bound what decoding costs, which is not the same for
+ * every format:
+ *
+ * - gdk-pixbuf asks libjpeg to decode a JPEG at 1/2, 1/4 or 1/8 of its size,
+ *   so a baseline JPEG never exists at full size in memory: 100 megapixels
+ *   take about 11 MB.
+ * - A progressive JPEG is the exception: libjpeg keeps every coefficient of
+ *   the whole image until the last scan, 2 bytes a sample, 3 to 6 bytes a
+ *   pixel. So does djpeg.
+ * - PNG, GIF, TIFF and BMP are decoded at full size, 4 bytes a pixel (TIFF
+ *   also keeps the whole file), and scaled afterwards: 50 megapixels are
+ *   about 200 MB.
+ * - libheif decodes the whole picture, then converts it to RGBA: about
+ *   10 bytes a pixel. The limit still lets an iPhone's 48 MP photos through.
+ *
+ * "batch": gdk-pixbuf 2.42's GIF loader does work in proportion to all the
+ * data so far each time more comes, and moves its whole buffer for every
+ * 255-byte block, so both small and very large writes are slow: a 4 MB GIF
+ * took 3 s in 64 kB writes, 1.9 s in one write and 0.5 s in 1 MB writes.
+ * The HEIF loader keeps everything until the end anyway; holding the whole
+ * file ourselves lets us check its structure and its declared size before
+ * libheif decodes the whole picture.
+ *
+ * "scale_after": libheif scales with the nearest pixel, which makes text
+ * jagged, so gdk-pixbuf's averaging filter scales HEIF pictures instead.
+ */
+static const FormatInfo formats[N_FORMATS] = {
+  [FORMAT_JPEG] = { "JPEG", "jpeg", MEGAPIXELS (200), 0, FALSE },
+  [FORMAT_PNG] = { "PNG", "png", MEGAPIXELS (50), 0, FALSE },
+  [FORMAT_GIF] = { "GIF", "gif", MEGAPIXELS (50), 1024 * 1024, FALSE },
+  [FORMAT_WEBP] = { "WebP", "webp", MEGAPIXELS (50), 0, FALSE },
+  [FORMAT_HEIF] = { "HEIF", "heif", MEGAPIXELS (50), WHOLE_FILE, TRUE },
+  [FORMAT_TIFF] = { "TIFF", "tiff", MEGAPIXELS (50), 0, FALSE },
+  [FORMAT_BMP] = { "BMP", "bmp", MEGAPIXELS (50), 0, FALSE },
+};
+
+static const FormatInfo progressive_jpeg = { "progressive JPEG", "jpeg", MEGAPIXELS (50), 0, FALSE };
+
+static inline guint32
+read_uint32_le (const guint8 *data)
+{
+  return ((guint32) data[3] << 24) | ((guint32) data[2] << 16) | ((guint32) data[1] << 8) | data[0];
+}
+
+static inline guint16
+read_uint16_le (const guint8 *data)
+{
+  return (guint16) ((data[1] << 8) | data[0]);
+}
+
+/* An ISO base media file (HEIF, but also MP4 and QuickTime videos) names
+ * its brands in its first box. */
+static gboolean
+has_heif_brand (const guint8 *data,
+                gsize         len)
+{
+  static const char brands[][4] = {
+    { 'h', 'e', 'i', 'c' }, { 'h', 'e', 'i', 'x' }, { 'h', 'e', 'i', 'm' }, { 'h', 'e', 'i', 's' },
+    { 'h', 'e', 'v', 'c' }, { 'h', 'e', 'v', 'x' }, { 'm', 'i', 'f', '1' }, { 'm', 'i', 'f', '2' },
+    { 'm', 's', 'f', '1' }, { 'a', 'v', 'i', 'f' }, { 'a', 'v', 'i', 's' },
+  };
+  gsize box_size;
+
+  if (len < 16 || memcmp (data + 4, "ftyp", 4) != 0)
+    return FALSE;
+
+  box_size = MIN (read_uint32_be (data), len);
+
+  /* The major brand, a version, then the compatible brands. */
+  for (gsize offset = 8; offset + 4 <= box_size; offset += offset == 8 ? 8 : 4)
+    for (guint i = 0; i < G_N_ELEMENTS (brands); i++)
+      if (memcmp (data + offset, brands[i], 4) == 0)
+        return TRUE;
+
+  return FALSE;
+}
+
+static gboolean
+is_bmp_header_size (guint32 size)
+{
+  /* OS/2 1.x, Windows 3 and the later versions with colour masks. */
+  return size == 12 || size == 40 || size == 52 || size == 56 || size == 64 ||
+         size == 108 || size == 124;
+}
+
+static Format
+sniff_format (const guint8 *data,
+              gsize         len)
+{
+  if (len >= 2 && data[0] == 0xff && data[1] == 0xd8)
+    return FORMAT_JPEG;
+
+  if (len >= sizeof png_signature && memcmp (data, png_signature, sizeof png_signature) == 0)
+    return FORMAT_PNG;
+
+  if (len >= 6 && (memcmp (data, "GIF87a", 6) == 0 || memcmp (data, "GIF89a", 6) == 0))
+    return FORMAT_GIF;
+
+  if (len >= 12 && memcmp (data, "RIFF", 4) == 0 && memcmp (data + 8, "WEBP", 4) == 0)
+    return FORMAT_WEBP;
+
+  if (has_heif_brand (data, len))
+    return FORMAT_HEIF;
+
+  if (len >= 4 && (memcmp (data, "II*\0", 4) == 0 || memcmp (data, "MM\0*", 4) == 0))
+    return FORMAT_TIFF;
+
+  if (len >= 18 && data[0] == 'B' && data[1] == 'M' && is_bmp_header_size (read_uint32_le (data + 14)))
+    return FORMAT_BMP;
+
+  return FORMAT_UNKNOWN;
+}
+
+/* Returns how many bytes the header says the file has, or 0 when it does not
+ * say. gdk-pixbuf's BMP and WebP loaders return a picture with a blank part
+ * rather than an error when the file stops early. */
+static guint64
+get_declared_length (Format        format,
+                     const guint8 *head,
+                     gsize         head_len)
+{
+  if (format == FORMAT_WEBP && head_len >= 8)
+    return (guint64) read_uint32_le (head + 4) + 8;
+
+  if (format == FORMAT_BMP && head_len >= 34)
+    {
+      guint32 data_offset = read_uint32_le (head + 10);
+      guint32 header_size = read_uint32_le (head + 14);
+      guint32 compression = 0;
+      gint64 width;
+      gint64 height;
+      guint bits;
+      guint64 row;
+
+      if (header_size == 12)
+        {
+          width = read_uint16_le (head + 18);
+          height = read_uint16_le (head + 20);
+          bits = read_uint16_le (head + 24);
+        }
+      else
+        {
+          width = (gint32) read_uint32_le (head + 18);
+          height = (gint32) read_uint32_le (head + 22);
+          bits = read_uint16_le (head + 28);
+          compression = read_uint32_le (head + 30);
+        }
+
+      /* Only uncompressed rows have a length known in advance; top-down
+       * bitmaps give a negative height. */
+      if ((compression != 0 && compression != 3 && compression != 6) ||
+          width <= 0 || height == 0 || bits == 0 || bits > 32)
+        return 0;
+
+      row = (((guint64) width * bits + 31) / 32) * 4;
+      height = ABS (height);
+
+      if (row > G_MAXUINT32 || (guint64) height > G_MAXUINT32)
+        return 0;
+
+      return data_offset + row * (guint64) height;
+    }
+
+  return 0;
+}
+
+/*
+ * HEIF: the boxes of an ISO base media file.
+ */
+
+typedef struct
+{
+  gboolean damaged;
+  gboolean has_meta;
+  gint64   width;
+  gint64   height;
+} HeifInfo;
+
+/* Reads the header of the box at @offset, which must end by @end. */
+static gboolean
+read_box (const guint8  *data,
+          gsize          offset,
+          gsize          end,
+          const guint8 **type,
+          gsize         *body,
+          gsize         *box_end)
+{
+  guint64 size;
+  gsize header = 8;
+
+  if (offset > end || end - offset < 8)
+    return FALSE;
+
+  size = read_uint32_be (data + offset);
+  *type = data + offset + 4;
+
+  if (size == 1)
+    {
+      if (end - offset < 16)
+        return FALSE;
+      size = ((guint64) read_uint32_be (data + offset + 8) << 32) | read_uint32_be (data + offset + 12);
+      header = 16;
+    }
+  else if (size == 0)
+    {
+      /* The last box may run to the end of the file. */
+      size = end - offset;
+    }
+
+  if (size < header || size > end - offset)
+    return FALSE;
+
+  *body = offset + header;
+  *box_end = offset + size;
+
+  return TRUE;
+}
+
+static gboolean
+find_box (const guint8 *data,
+          gsize         start,
+          gsize         end,
+          const char   *wanted,
+          gsize        *body,
+          gsize        *box_end)
+{
+  const guint8 *type;
+
+  for (gsize offset = start; read_box (data, offset, end, &type, body, box_end); offset = *box_end)
+    if (memcmp (type, wanted, 4) == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
+/* Every picture in the file declares its size in an 'ispe' property, inside
+ * meta/iprp/ipco; a grid's own one gives the whole picture. */
+static void
+read_heif_meta (const guint8 *data,
+                gsize         start,
+                gsize         end,
+                HeifInfo     *info)
+{
+  const guint8 *type;
+  gsize iprp, iprp_end;
+  gsize ipco, ipco_end;
+  gsize body, box_end;
+
+  info->has_meta = TRUE;
+
+  /* 'meta' is a full box: a version and flags come first. */
+  if (!find_box (data, start + 4, end, "iprp", &iprp, &iprp_end) ||
+      !find_box (data, iprp, iprp_end, "ipco", &ipco, &ipco_end))
+    return;
+
+  for (gsize offset = ipco; read_box (data, offset, ipco_end, &type, &body, &box_end); offset = box_end)
+    {
+      gint64 width;
+      gint64 height;
+
+      if (memcmp (type, "ispe", 4) != 0 || box_end - body < 12)
+        continue;
+
+      width = read_uint32_be (data + body + 4);
+      height = read_uint32_be (data + body + 8);
+
+      if (width * height > info->width * info->height)
+        {
+          info->width = width;
+          info->height = height;
+        }
+    }
+}
+
+static void
+read_heif (const guint8 *data,
+           gsize         len,
+           HeifInfo     *info)
+{
+  const guint8 *type;
+  gsize body;
+  gsize box_end;
+  gsize offset = 0;
+
+  memset (info, 0, sizeof *info);
+
+  /* The boxes must tile the file exactly; one that runs past its end means
+   * the file stops early. */
+  while (offset < len)
+    {
+      if (!read_box (data, offset, len, &type, &body, &box_end))
+        {
+          info->damaged = TRUE;
+          return;
+        }
+
+      if (memcmp (type, "meta", 4) == 0 && !info->has_meta)
+        read_heif_meta (data, body, box_end, info);
+
+      offset = box_end;
+    }
+}
+
+/*
  * Errors. Each names the file and says what to do about it.
  */
 
 static gboolean
-is_too_many_pixels (int width,
-                    int height)
+is_too_many_pixels (const FormatInfo *format,
+                    gint64            width,
+                    gint64            height)
 {
-  return (gint64) width * (gint64) height > MAX_PIXELS;
+  return width * height > format->max_pixels;
 }
 
 static void
-set_size_error (GError     **error,
-                const char  *name,
-                int          width,
-                int          height)
+set_size_error (GError           **error,
+                const char        *name,
+                const FormatInfo  *format,
+                gint64             width,
+                gint64             height)
 {
   if (width <= 0 || height <= 0)
     g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_CORRUPT,
@@ -348,10 +686,12 @@ set_size_error (GError     **error,
                  name);
   else
     g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_LARGE,
-                 /* Translators: the first %s is a file name, then width × height. */
-                 _("“%s” is %d × %d pixels, more than Gaze can prepare. "
-                   "Scale it down to under 200 megapixels and attach it again."),
-                 name, width, height);
+                 /* Translators: the first %s is a file name, then width × height, then
+                  * an image format such as “PNG” and the largest size Gaze takes in it. */
+                 _("“%s” is %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " pixels, more than "
+                   "Gaze can prepare: a %s image may have at most %d megapixels. "
+                   "Scale it down and attach it again."),
+                 name, width, height, format->name, (int) (format->max_pixels / MEGAPIXELS (1)));
 }
 
 static void
@@ -361,6 +701,16 @@ set_corrupt_error (GError     **error,
   g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_CORRUPT,
                _("“%s” is damaged or incomplete, so Gaze cannot read it. "
                  "Save or export the photo again and attach the new copy."),
+               name);
+}
+
+static void
+set_not_an_image_error (GError     **error,
+                        const char  *name)
+{
+  g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_NOT_AN_IMAGE,
+               _("“%s” is not an image Gaze can read. "
+                 "Attach a JPEG, PNG, HEIC, WebP, GIF, TIFF or BMP image."),
                name);
 }
 
@@ -397,15 +747,20 @@ set_unreadable_error (GError     **error,
 
 typedef struct
 {
-  GdkPixbufLoader *loader;
-  const char      *name;
-  GazeDetail       detail;
-  Scan             scan;
-  gsize            n_bytes;
-  int              width;
-  int              height;
-  gboolean         size_seen;
-  gboolean         size_refused;
+  GdkPixbufLoader  *loader;
+  Format            kind;
+  const FormatInfo *format;
+  const char       *name;
+  GazeDetail        detail;
+  Scan              scan;
+  GByteArray       *held;
+  guint8            head[HEAD_SIZE];
+  gsize             head_len;
+  gsize             n_bytes;
+  int               width;
+  int               height;
+  gboolean          size_seen;
+  gboolean          size_refused;
 } Decoder;
 
 static void
@@ -428,13 +783,21 @@ on_size_prepared (GdkPixbufLoader *loader,
   decoder->width = width;
   decoder->height = height;
 
-  if (width <= 0 || height <= 0 || is_too_many_pixels (width, height))
+  /* The frame header tells progressive JPEGs apart, and it comes before
+   * the loader reports the size, in the same chunk or an earlier one. */
+  if (decoder->format == &formats[FORMAT_JPEG] && decoder->scan.progressive)
+    decoder->format = &progressive_jpeg;
+
+  if (width <= 0 || height <= 0 || is_too_many_pixels (decoder->format, width, height))
     {
       /* A size of zero tells the image module to stop before it allocates. */
       decoder->size_refused = TRUE;
       gdk_pixbuf_loader_set_size (loader, 0, 0);
       return;
     }
+
+  if (decoder->format->scale_after)
+    return;
 
   /* Asking for the final size here, rather than scaling afterwards, lets
    * the JPEG module decode at 1/2, 1/4 or 1/8 scale in the DCT. */
@@ -451,11 +814,6 @@ decoder_init (Decoder    *decoder,
   memset (decoder, 0, sizeof *decoder);
   decoder->name = name;
   decoder->detail = detail;
-  decoder->loader = gdk_pixbuf_loader_new ();
-  g_signal_connect (decoder->loader,
-                    "size-prepared",
-                    G_CALLBACK (on_size_prepared),
-                    decoder);
 }
 
 static void
@@ -469,6 +827,8 @@ decoder_clear (Decoder *decoder)
       gdk_pixbuf_loader_close (decoder->loader, NULL);
       g_clear_object (&decoder->loader);
     }
+
+  g_clear_pointer (&decoder->held, g_byte_array_unref);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Decoder, decoder_clear)
@@ -483,33 +843,76 @@ decoder_set_error (Decoder  *decoder,
            loader_error != NULL ? loader_error->message : "no reason given");
 
   if (decoder->size_refused)
-    set_size_error (error, decoder->name, decoder->width, decoder->height);
+    set_size_error (error, decoder->name, decoder->format, decoder->width, decoder->height);
   else if (g_error_matches (loader_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_UNKNOWN_TYPE) ||
            g_error_matches (loader_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_UNSUPPORTED_OPERATION))
-    g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_NOT_AN_IMAGE,
-                 _("“%s” is not an image Gaze can read. "
-                   "Attach a JPEG, PNG, GIF, WebP or HEIC photo."),
-                 decoder->name);
+    set_not_an_image_error (error, decoder->name);
   else if (g_error_matches (loader_error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY))
     set_memory_error (error, decoder->name);
   else if (!decoder->size_seen &&
            decoder->scan.have_size &&
-           is_too_many_pixels (decoder->scan.width, decoder->scan.height))
-    set_size_error (error, decoder->name, decoder->scan.width, decoder->scan.height);
+           is_too_many_pixels (decoder->scan.progressive ? &progressive_jpeg : decoder->format,
+                               decoder->scan.width, decoder->scan.height))
+    set_size_error (error, decoder->name,
+                    decoder->scan.progressive ? &progressive_jpeg : decoder->format,
+                    decoder->scan.width, decoder->scan.height);
   else
     set_corrupt_error (error, decoder->name);
 }
 
+/* Creates the loader for the format, only once there is data for it: a
+ * loader that is closed without data complains on the console. */
 static gboolean
-decoder_write (Decoder       *decoder,
-               const guint8  *data,
-               gsize          len,
-               GError       **error)
+decoder_open_loader (Decoder  *decoder,
+                     GError  **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  GSList *list;
+
+  g_assert (decoder->loader == NULL);
+  g_assert (decoder->format != NULL);
+
+  /* The HEIF loader has been called "heif" and "heif/avif". */
+  list = gdk_pixbuf_get_formats ();
+  for (const GSList *l = list; l != NULL && decoder->loader == NULL; l = l->next)
+    {
+      g_autofree char *module = gdk_pixbuf_format_get_name (l->data);
+
+      if (g_str_has_prefix (module, decoder->format->module) && !gdk_pixbuf_format_is_disabled (l->data))
+        decoder->loader = gdk_pixbuf_loader_new_with_type (module, &local_error);
+    }
+  g_slist_free (list);
+
+  if (decoder->loader == NULL)
+    {
+      g_debug ("No loader for %s: %s", decoder->format->name,
+               local_error ? local_error->message : "not installed");
+      g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_UNSUPPORTED,
+                   /* Translators: %s is a file name, then an image format such as “HEIF”. */
+                   _("“%s” is a %s image, and this computer has no decoder for %s images. "
+                     "Convert it to JPEG or PNG and attach it again."),
+                   decoder->name, decoder->format->name, decoder->format->name);
+      return FALSE;
+    }
+
+  g_signal_connect (decoder->loader,
+                    "size-prepared",
+                    G_CALLBACK (on_size_prepared),
+                    decoder);
+
+  return TRUE;
+}
+
+static gboolean
+decoder_write_loader (Decoder       *decoder,
+                      const guint8  *data,
+                      gsize          len,
+                      GError       **error)
 {
   g_autoptr(GError) local_error = NULL;
 
-  scan_feed (&decoder->scan, data, len);
-  decoder->n_bytes += len;
+  if (decoder->loader == NULL && !decoder_open_loader (decoder, error))
+    return FALSE;
 
   if (!gdk_pixbuf_loader_write (decoder->loader, data, len, &local_error) ||
       decoder->size_refused)
@@ -521,13 +924,107 @@ decoder_write (Decoder       *decoder,
   return TRUE;
 }
 
-/* Returns the decoded pixbuf, at the prepared size but not yet upright. */
+static gboolean
+decoder_write (Decoder       *decoder,
+               const guint8  *data,
+               gsize          len,
+               GError       **error)
+{
+  if (decoder->format == NULL)
+    {
+      Format format = sniff_format (data, len);
+
+      if (format == FORMAT_UNKNOWN)
+        {
+          g_debug ("“%s” starts with nothing Gaze recognizes", decoder->name);
+          set_not_an_image_error (error, decoder->name);
+          return FALSE;
+        }
+
+      decoder->kind = format;
+      decoder->format = &formats[format];
+      decoder->head_len = MIN (len, sizeof decoder->head);
+      memcpy (decoder->head, data, decoder->head_len);
+
+      if (decoder->format->batch > 0)
+        decoder->held = g_byte_array_new ();
+    }
+
+  scan_feed (&decoder->scan, data, len);
+  decoder->n_bytes += len;
+
+  if (decoder->held == NULL)
+    return decoder_write_loader (decoder, data, len, error);
+
+  g_byte_array_append (decoder->held, data, len);
+
+  if (decoder->held->len >= decoder->format->batch)
+    {
+      gboolean written = decoder_write_loader (decoder, decoder->held->data, decoder->held->len, error);
+
+      g_byte_array_set_size (decoder->held, 0);
+      return written;
+    }
+
+  return TRUE;
+}
+
+/* Checks what can be checked before a held format is decoded, then gives
+ * the loader what it has not had yet. */
+static gboolean
+decoder_write_held (Decoder  *decoder,
+                    GError  **error)
+{
+  g_autoptr(GByteArray) held = g_steal_pointer (&decoder->held);
+
+  if (decoder->format == &formats[FORMAT_HEIF])
+    {
+      HeifInfo heif;
+
+      read_heif (held->data, held->len, &heif);
+
+      if (heif.damaged)
+        {
+          g_debug ("“%s” has a box that runs past its end", decoder->name);
+          set_corrupt_error (error, decoder->name);
+          return FALSE;
+        }
+
+      if (!heif.has_meta)
+        {
+          g_debug ("“%s” is an ISO media file without pictures", decoder->name);
+          set_not_an_image_error (error, decoder->name);
+          return FALSE;
+        }
+
+      if (is_too_many_pixels (decoder->format, heif.width, heif.height))
+        {
+          set_size_error (error, decoder->name, decoder->format, heif.width, heif.height);
+          return FALSE;
+        }
+    }
+
+  return decoder_write_loader (decoder, held->data, held->len, error);
+}
+
+/* Returns the decoded pixbuf, not yet upright, and at the prepared size
+ * unless the format scales afterwards. */
 static GdkPixbuf *
 decoder_close (Decoder  *decoder,
                GError  **error)
 {
   g_autoptr(GError) local_error = NULL;
   GdkPixbuf *pixbuf;
+  guint64 declared_length;
+
+  if (decoder->held != NULL && !decoder_write_held (decoder, error))
+    return NULL;
+
+  if (decoder->loader == NULL)
+    {
+      set_corrupt_error (error, decoder->name);
+      return NULL;
+    }
 
   /* Some modules only look at the data, and report its size, on close. */
   if (!gdk_pixbuf_loader_close (decoder->loader, &local_error) || decoder->size_refused)
@@ -537,8 +1034,11 @@ decoder_close (Decoder  *decoder,
     }
 
   pixbuf = gdk_pixbuf_loader_get_pixbuf (decoder->loader);
+  declared_length = get_declared_length (decoder->kind, decoder->head, decoder->head_len);
 
-  if (pixbuf == NULL || scan_is_truncated (&decoder->scan))
+  if (pixbuf == NULL ||
+      scan_is_truncated (&decoder->scan) ||
+      decoder->n_bytes < declared_length)
     {
       g_debug ("“%s” ended early (%" G_GSIZE_FORMAT " bytes)", decoder->name, decoder->n_bytes);
       set_corrupt_error (error, decoder->name);
@@ -641,17 +1141,61 @@ decoder_prepare (Decoder       *decoder,
 
   orientation = get_orientation (decoded);
 
+  if (decoder->format->scale_after)
+    {
+      int width = gdk_pixbuf_get_width (decoded);
+      int height = gdk_pixbuf_get_height (decoded);
+      int fit_width;
+      int fit_height;
+
+      gaze_detail_fit_size (decoder->detail, width, height, &fit_width, &fit_height);
+      if (fit_width != width || fit_height != height)
+        {
+          g_autoptr(GdkPixbuf) scaled = NULL;
+
+          scaled = gdk_pixbuf_scale_simple (decoded, fit_width, fit_height, GDK_INTERP_BILINEAR);
+          if (scaled == NULL)
+            {
+              set_memory_error (error, decoder->name);
+              return NULL;
+            }
+
+          /* The orientation rides along; nothing else is kept. */
+          g_clear_object (&decoded);
+          decoded = g_steal_pointer (&scaled);
+          if (orientation != 1)
+            {
+              char value[2] = { '0' + orientation, '\0' };
+
+              gdk_pixbuf_set_option (decoded, "orientation", value);
+            }
+        }
+    }
+
   upright = gdk_pixbuf_apply_embedded_orientation (decoded);
   if (upright != NULL)
     flat = flatten_onto_white (upright);
 
   /* The loader attaches the file's metadata (ICC profile, orientation) to
-   * its pixbuf as options; a copy starts clean, so the prepared pixels can
-   * neither be turned a second time nor carry the metadata along. */
-  if (flat == decoded)
+   * its pixbuf as options. The prepared pixels must neither be turned a
+   * second time nor carry the metadata along; the loader is done with the
+   * pixbuf, so the options can go without copying the pixels. */
+  if (flat != NULL && flat == decoded)
     {
-      g_clear_object (&flat);
-      flat = gdk_pixbuf_copy (decoded);
+      g_autoptr(GHashTable) options = gdk_pixbuf_get_options (flat);
+      g_autofree char **keys = NULL;
+
+      /* The table's keys belong to the pixbuf, so copy them before removing. */
+      keys = (char **) g_hash_table_get_keys_as_array (options, NULL);
+      for (guint i = 0; keys[i] != NULL; i++)
+        keys[i] = g_strdup (keys[i]);
+      g_clear_pointer (&options, g_hash_table_unref);
+
+      for (guint i = 0; keys[i] != NULL; i++)
+        {
+          gdk_pixbuf_remove_option (flat, keys[i]);
+          g_free (keys[i]);
+        }
     }
 
   if (flat == NULL)
@@ -886,6 +1430,10 @@ gaze_detail_from_string (const char *text,
  * Computes the size the service works with for @detail, so that we never
  * upload pixels it would throw away. Images are never made larger.
  *
+ * The side that is not at its limit is rounded down: rounding up can add a
+ * column of 512-pixel tiles that the service bills for (8845 × 4421 would
+ * become 1537 × 768, four tiles wide instead of three).
+ *
  * Both rules are symmetric, so the size can be computed before the EXIF
  * orientation is applied.
  */
@@ -896,7 +1444,10 @@ gaze_detail_fit_size (GazeDetail  detail,
                       int        *out_width,
                       int        *out_height)
 {
-  double scale;
+  gint64 long_side;
+  gint64 short_side;
+  gint64 fit_long;
+  gint64 fit_short;
 
   g_return_if_fail (out_width != NULL);
   g_return_if_fail (out_height != NULL);
@@ -907,27 +1458,89 @@ gaze_detail_fit_size (GazeDetail  detail,
   g_return_if_fail (width > 0);
   g_return_if_fail (height > 0);
 
+  long_side = MAX (width, height);
+  short_side = MIN (width, height);
+
   switch (detail)
     {
     case GAZE_DETAIL_LOW:
-      scale = MIN ((double) LOW_MAX_SIDE / width, (double) LOW_MAX_SIDE / height);
+      if (long_side <= LOW_MAX_SIDE)
+        return;
+      fit_long = LOW_MAX_SIDE;
+      fit_short = short_side * LOW_MAX_SIDE / long_side;
       break;
 
     case GAZE_DETAIL_AUTO:
     case GAZE_DETAIL_HIGH:
-      scale = MIN ((double) HIGH_MAX_SHORT / MIN (width, height),
-                   (double) HIGH_MAX_LONG / MAX (width, height));
+      if (short_side <= HIGH_MAX_SHORT && long_side <= HIGH_MAX_LONG)
+        return;
+
+      /* Whichever limit asks for the smaller scale decides; in integers, so
+       * that the limit is met exactly. */
+      if (long_side * HIGH_MAX_SHORT <= short_side * HIGH_MAX_LONG)
+        {
+          fit_short = HIGH_MAX_SHORT;
+          fit_long = long_side * HIGH_MAX_SHORT / short_side;
+        }
+      else
+        {
+          fit_long = HIGH_MAX_LONG;
+          fit_short = short_side * HIGH_MAX_LONG / long_side;
+        }
       break;
 
     default:
       g_return_if_reached ();
     }
 
-  if (scale >= 1.0)
-    return;
+  fit_short = MAX (1, fit_short);
 
-  *out_width = MAX (1, (int) lround (width * scale));
-  *out_height = MAX (1, (int) lround (height * scale));
+  if (width >= height)
+    {
+      *out_width = (int) fit_long;
+      *out_height = (int) fit_short;
+    }
+  else
+    {
+      *out_width = (int) fit_short;
+      *out_height = (int) fit_long;
+    }
+}
+
+/**
+ * gaze_image_check_count:
+ * @n_images: how many images one message would carry
+ * @error: a location for a #GError
+ *
+ * Says whether @n_images fit in one message, and if not, what to do about it,
+ * in a %GAZE_IMAGE_ERROR_TOO_MANY error.
+ *
+ * Returns: %TRUE if the service takes that many images at once
+ */
+gboolean
+gaze_image_check_count (guint    n_images,
+                        GError **error)
+{
+  g_autofree char *advice = NULL;
+  guint excess;
+
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (n_images <= GAZE_MAX_IMAGES_PER_MESSAGE)
+    return TRUE;
+
+  excess = n_images - GAZE_MAX_IMAGES_PER_MESSAGE;
+  advice = g_strdup_printf (ngettext ("Remove %u photo to send it.",
+                                      "Remove %u photos to send it.",
+                                      excess),
+                            excess);
+
+  g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_MANY,
+               /* Translators: the last %s is “Remove N photos to send it.” */
+               _("A question can carry at most %d photos, and this one has %u. %s"),
+               GAZE_MAX_IMAGES_PER_MESSAGE, n_images, advice);
+
+  return FALSE;
 }
 
 /*
@@ -1156,6 +1769,36 @@ prepare_thread (GTask        *task,
 }
 
 static void
+prepare_pool_func (gpointer data,
+                   gpointer user_data G_GNUC_UNUSED)
+{
+  g_autoptr(GTask) task = data;
+
+  prepare_thread (task, NULL, g_task_get_task_data (task), g_task_get_cancellable (task));
+}
+
+/* Preparations get a pool of their own, no larger than the machine: ten
+ * photos dropped at once then queue rather than take ten decoders' worth
+ * of memory together, and the main thread always finds a processor free
+ * soon enough to keep the interface smooth. */
+static GThreadPool *
+get_prepare_pool (void)
+{
+  static gsize initialized;
+  static GThreadPool *pool;
+
+  if (g_once_init_enter (&initialized))
+    {
+      guint n_threads = CLAMP (g_get_num_processors (), 1, MAX_WORKERS);
+
+      pool = g_thread_pool_new (prepare_pool_func, NULL, n_threads, FALSE, NULL);
+      g_once_init_leave (&initialized, 1);
+    }
+
+  return pool;
+}
+
+static void
 prepare_in_thread (PrepareData         *prepare,
                    gpointer             source_tag,
                    GCancellable        *cancellable,
@@ -1168,7 +1811,7 @@ prepare_in_thread (PrepareData         *prepare,
   g_task_set_source_tag (task, source_tag);
   g_task_set_name (task, "[gaze] prepare image");
   g_task_set_task_data (task, prepare, prepare_data_free);
-  g_task_run_in_thread (task, prepare_thread);
+  g_thread_pool_push (get_prepare_pool (), g_steal_pointer (&task), NULL);
 }
 
 /**

@@ -30,7 +30,13 @@ typedef enum
   GAZE_IMAGE_ERROR_CORRUPT,
   GAZE_IMAGE_ERROR_TOO_LARGE,
   GAZE_IMAGE_ERROR_UNREADABLE,
+  GAZE_IMAGE_ERROR_UNSUPPORTED,
+  GAZE_IMAGE_ERROR_TOO_MANY,
+  GAZE_IMAGE_ERROR_REQUEST_TOO_LARGE,
 } GazeImageError;
+
+/* Azure OpenAI takes at most this many images in one chat request. */
+#define GAZE_MAX_IMAGES_PER_MESSAGE 10
 
 GType       gaze_detail_get_type          (void) G_GNUC_CONST;
 GQuark      gaze_image_error_quark        (void);
@@ -43,6 +49,8 @@ void        gaze_detail_fit_size          (GazeDetail            detail,
                                            int                   height,
                                            int                  *out_width,
                                            int                  *out_height);
+gboolean    gaze_image_check_count        (guint                 n_images,
+                                           GError              **error);
 
 /* Blocking versions, for worker threads, the command line and benchmarks. */
 GazeImage  *gaze_image_prepare_file       (GFile                *file,

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 
 #include "gaze-endpoint.h"
@@ -371,4 +372,116 @@ gaze_request_to_bytes (GazeRequest *self)
   json = json_generator_to_data (generator, &length);
 
   return g_bytes_new_take (json, length);
+}
+
+/* Room for everything in the body that is neither text nor an image: the
+ * keys, brackets and options around the messages; a message's role and
+ * content keys; an image part's type, data: prefix and detail. Each is more
+ * than to_bytes() writes, so the estimate errs on the large side. */
+#define BODY_OVERHEAD     256
+#define MESSAGE_OVERHEAD  96
+#define IMAGE_OVERHEAD    128
+
+/* An upper bound on the length of @text as a JSON string's contents:
+ * control characters, quotes and backslashes take up to six bytes escaped,
+ * and other characters at most three per byte of UTF-8. */
+static gsize
+estimate_json_string (const char *text)
+{
+  gsize len = 0;
+
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    {
+      if (*p < 0x20 || *p == '"' || *p == '\\' || *p == 0x7f)
+        len += 6;
+      else if (*p >= 0x80)
+        len += 3;
+      else
+        len += 1;
+    }
+
+  return len;
+}
+
+/**
+ * gaze_request_estimate_size:
+ * @self: a #GazeRequest
+ *
+ * Estimates the size of the body gaze_request_to_bytes() would build,
+ * without building it, so that it can be shown while the person types. It
+ * is never smaller than the body, and larger only by a few hundred bytes
+ * and the escapes that the text might need.
+ *
+ * Returns: the estimated size in bytes
+ */
+gsize
+gaze_request_estimate_size (GazeRequest *self)
+{
+  gsize size = BODY_OVERHEAD;
+
+  g_return_val_if_fail (GAZE_IS_REQUEST (self), 0);
+
+  if (self->system_prompt != NULL)
+    size += MESSAGE_OVERHEAD + estimate_json_string (self->system_prompt);
+
+  for (guint i = 0; i < self->messages->len; i++)
+    {
+      const Message *message = g_ptr_array_index (self->messages, i);
+
+      size += MESSAGE_OVERHEAD + estimate_json_string (message->text);
+
+      for (guint j = 0; message->images != NULL && j < message->images->len; j++)
+        {
+          GBytes *jpeg = gaze_image_get_jpeg (g_ptr_array_index (message->images, j));
+
+          /* Base64 without line breaks: four characters for every three bytes. */
+          size += IMAGE_OVERHEAD + (g_bytes_get_size (jpeg) + 2) / 3 * 4;
+        }
+    }
+
+  return size;
+}
+
+/**
+ * gaze_request_check:
+ * @self: a #GazeRequest
+ * @error: a location for a #GError
+ *
+ * Says, before anything is sent, whether the service will take @self: at
+ * most %GAZE_MAX_IMAGES_PER_MESSAGE images in each message, and a body of
+ * at most %GAZE_MAX_REQUEST_SIZE bytes. If not, @error says what to do.
+ *
+ * Returns: %TRUE if @self can be sent
+ */
+gboolean
+gaze_request_check (GazeRequest  *self,
+                    GError      **error)
+{
+  gsize size;
+
+  g_return_val_if_fail (GAZE_IS_REQUEST (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  for (guint i = 0; i < self->messages->len; i++)
+    {
+      const Message *message = g_ptr_array_index (self->messages, i);
+
+      if (message->images != NULL && !gaze_image_check_count (message->images->len, error))
+        return FALSE;
+    }
+
+  size = gaze_request_estimate_size (self);
+
+  if (size > GAZE_MAX_REQUEST_SIZE)
+    {
+      g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_REQUEST_TOO_LARGE,
+                   /* Translators: sizes in megabytes, the first rounded up. */
+                   _("These photos make the question too large to send (%u MB; Azure takes %u MB). "
+                     "Remove a photo or use low detail."),
+                   (guint) ((size + 999999) / 1000000),
+                   (guint) (GAZE_MAX_REQUEST_SIZE / 1000000));
+      return FALSE;
+    }
+
+  return TRUE;
 }

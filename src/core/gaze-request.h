@@ -17,6 +17,10 @@ G_DECLARE_FINAL_TYPE (GazeRequest, gaze_request, GAZE, REQUEST, GObject)
 
 #define GAZE_DEFAULT_MAX_TOKENS 800
 
+/* Azure takes a request body of up to 20 MB, read here as the smaller
+ * 20 000 000 bytes. */
+#define GAZE_MAX_REQUEST_SIZE   (20 * 1000 * 1000)
+
 gboolean     gaze_api_version_is_legacy         (const char  *api_version);
 
 GazeRequest *gaze_request_new                   (const char  *api_version);
@@ -34,5 +38,8 @@ void         gaze_request_add_user_message      (GazeRequest *self,
 void         gaze_request_add_assistant_message (GazeRequest *self,
                                                  const char  *text);
 GBytes      *gaze_request_to_bytes              (GazeRequest *self);
+gsize        gaze_request_estimate_size         (GazeRequest *self);
+gboolean     gaze_request_check                 (GazeRequest *self,
+                                                 GError     **error);
 
 G_END_DECLS
