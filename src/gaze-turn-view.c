@@ -28,6 +28,9 @@ struct _GazeTurnView
   GtkLabel   *status_label;
   GazeMarkdownView *answer_view;
   GtkLabel   *note_label;
+  GtkWidget  *actions_box;
+  GtkWidget  *continue_button;
+  GtkLabel   *usage_label;
 
   /* The answer so far; shown once a frame, however often it grows. */
   GString    *answer;
@@ -55,6 +58,16 @@ gaze_turn_view_dispose (GObject *object)
     gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (gaze_turn_view_parent_class)->dispose (object);
+}
+
+static void
+gaze_turn_view_copy_action (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *param)
+{
+  GazeTurnView *self = GAZE_TURN_VIEW (widget);
+
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), self->answer->str);
 }
 
 static void
@@ -86,6 +99,11 @@ gaze_turn_view_class_init (GazeTurnViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, status_label);
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, answer_view);
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, note_label);
+  gtk_widget_class_bind_template_child (widget_class, GazeTurnView, actions_box);
+  gtk_widget_class_bind_template_child (widget_class, GazeTurnView, continue_button);
+  gtk_widget_class_bind_template_child (widget_class, GazeTurnView, usage_label);
+
+  gtk_widget_class_install_action (widget_class, "turn.copy", NULL, gaze_turn_view_copy_action);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "turn");
@@ -234,6 +252,7 @@ gaze_turn_view_set_answer (GazeTurnView *self,
 
   g_string_assign (self->answer, answer);
   gaze_turn_view_show_answer (self);
+  gtk_widget_set_visible (self->actions_box, answer[0] != '\0');
 
   gtk_label_set_label (self->note_label, note);
   gtk_widget_set_visible (GTK_WIDGET (self->note_label), note != NULL && note[0] != '\0');
@@ -252,6 +271,38 @@ gaze_turn_view_set_status (GazeTurnView *self,
   g_return_if_fail (GAZE_IS_TURN_VIEW (self));
 
   gtk_label_set_label (self->status_label, status ? status : _("Looking…"));
+}
+
+/**
+ * gaze_turn_view_set_finished:
+ * @self: a #GazeTurnView
+ * @can_continue: whether the answer was cut at the longest answer allowed
+ * @completion_tokens: the tokens the answer used, or -1 if not reported
+ * @prompt_tokens: the tokens the question used, photos included, or -1
+ */
+void
+gaze_turn_view_set_finished (GazeTurnView *self,
+                             gboolean      can_continue,
+                             gint64        prompt_tokens,
+                             gint64        completion_tokens)
+{
+  g_return_if_fail (GAZE_IS_TURN_VIEW (self));
+
+  gtk_widget_set_visible (self->continue_button, can_continue);
+
+  if (prompt_tokens >= 0 && completion_tokens >= 0)
+    {
+      g_autofree char *usage = NULL;
+
+      /* Translators: the tokens a question (with its photos) and its answer used */
+      usage = g_strdup_printf (_("%" G_GINT64_FORMAT " + %" G_GINT64_FORMAT " tokens"),
+                               prompt_tokens, completion_tokens);
+      gtk_label_set_label (self->usage_label, usage);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->usage_label),
+                                   _("Tokens of the question and its photos, plus tokens of the answer"));
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->usage_label), prompt_tokens >= 0 && completion_tokens >= 0);
+  gtk_widget_set_visible (self->actions_box, TRUE);
 }
 
 const char *

@@ -20,6 +20,10 @@ void          gaze_turn_view_set_answer (GazeTurnView *self,
                                          const char   *note);
 void          gaze_turn_view_append     (GazeTurnView *self,
                                          const char   *delta);
+void          gaze_turn_view_set_finished (GazeTurnView *self,
+                                           gboolean      can_continue,
+                                           gint64        prompt_tokens,
+                                           gint64        completion_tokens);
 void          gaze_turn_view_set_status (GazeTurnView *self,
                                          const char   *status);
 const char   *gaze_turn_view_get_answer (GazeTurnView *self);

@@ -66,6 +66,11 @@ struct _GazeWindow
   /* The question in flight, or NULL. */
   Pending              *pending;
 
+  /* The conversation follows a growing answer while it is scrolled to
+   * its end; scrolling up to read stops that.
+   */
+  gboolean              stick_to_end;
+
   AdwToastOverlay      *toast_overlay;
   AdwWindowTitle       *window_title;
   GtkStack             *stack;
@@ -204,6 +209,9 @@ gaze_window_update_actions (GazeWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-conversation",
                                  !running && gaze_conversation_get_n_turns (self->conversation) > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export",
+                                 gaze_conversation_get_n_turns (self->conversation) > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.continue", !running);
 
   gtk_stack_set_visible_child_name (self->send_stack, running ? "stop" : "send");
   gtk_widget_set_visible (self->prompt_placeholder,
@@ -316,9 +324,30 @@ gaze_window_scroll_to_end (GazeWindow *self)
   gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
 }
 
+static void
+gaze_window_scrolled_cb (GazeWindow    *self,
+                         GtkAdjustment *adjustment)
+{
+  double end = gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment);
+
+  self->stick_to_end = gtk_adjustment_get_value (adjustment) >= end - 24;
+}
+
+static void
+gaze_window_grown_cb (GazeWindow    *self,
+                      GParamSpec    *pspec,
+                      GtkAdjustment *adjustment)
+{
+  if (self->stick_to_end && self->pending != NULL)
+    gaze_window_scroll_to_end (self);
+}
+
 static char *
 dup_answer_note (const GazeReply *reply)
 {
+  if (reply->truncated)
+    return g_strdup (_("The connection ended before the answer was finished."));
+
   if (g_strcmp0 (reply->finish_reason, "length") == 0)
     return g_strdup (_("The answer was cut off at the longest answer set in Preferences."));
 
@@ -409,51 +438,96 @@ gaze_window_countdown_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The answer arrived: it joins the conversation, and the next question
+ * is sent with it.
+ */
 static void
-gaze_window_complete_cb (GObject      *object,
-                         GAsyncResult *result,
-                         gpointer      user_data)
+gaze_window_keep_answer (GazeWindow *self,
+                         const char *answer,
+                         const char *note,
+                         gboolean    can_continue,
+                         gint64      prompt_tokens,
+                         gint64      completion_tokens)
+{
+  Pending *pending = self->pending;
+
+  gaze_turn_view_set_answer (pending->turn, answer, note);
+  gaze_turn_view_set_finished (pending->turn, can_continue, prompt_tokens, completion_tokens);
+  gaze_conversation_add_turn (self->conversation, pending->question, pending->images, answer);
+  g_clear_pointer (&self->pending, pending_free);
+
+  gaze_window_update_empty_state (self);
+  gaze_window_update_actions (self);
+  gtk_widget_grab_focus (GTK_WIDGET (self->prompt_view));
+}
+
+static void
+gaze_window_stream_cb (GObject      *object,
+                       GAsyncResult *result,
+                       gpointer      user_data)
 {
   g_autoptr(GazeWindow) self = user_data;
   g_autoptr(GazeReply) reply = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *note = NULL;
   Pending *pending = self->pending;
+  const char *partial;
   gint64 delay_ms;
 
   g_assert (GAZE_IS_WINDOW (self));
 
-  reply = gaze_client_complete_finish (GAZE_CLIENT (object), result, &error);
+  reply = gaze_client_stream_finish (GAZE_CLIENT (object), result, &error);
 
   /* The question was stopped, or the window closed, while this ran. */
   if (pending == NULL || g_task_get_cancellable (G_TASK (result)) != pending->cancellable)
     return;
 
-  if (reply == NULL)
+  if (reply != NULL)
     {
-      if (gaze_client_error_should_retry (error, pending->attempt, &delay_ms))
-        {
-          /* Say what happened and count down; Stop cancels the wait. */
-          g_clear_error (&pending->error);
-          pending->error = g_steal_pointer (&error);
-          pending->retry_at = g_get_monotonic_time () + delay_ms * 1000;
-          pending->countdown_id = g_timeout_add (250, gaze_window_countdown_cb, self);
-          gaze_window_update_countdown (self);
-          return;
-        }
-
-      gaze_window_abandon (self, error);
+      note = dup_answer_note (reply);
+      gaze_window_keep_answer (self, reply->content, note,
+                               g_strcmp0 (reply->finish_reason, "length") == 0,
+                               reply->prompt_tokens, reply->completion_tokens);
       return;
     }
 
-  note = dup_answer_note (reply);
-  gaze_turn_view_set_answer (pending->turn, reply->content, note);
-  gaze_conversation_add_turn (self->conversation, pending->question, pending->images, reply->content);
-  g_clear_pointer (&self->pending, pending_free);
+  partial = gaze_turn_view_get_answer (pending->turn);
 
-  gaze_window_update_empty_state (self);
-  gaze_window_update_actions (self);
-  gtk_widget_grab_focus (GTK_WIDGET (self->prompt_view));
+  if (partial[0] == '\0' && gaze_client_error_should_retry (error, pending->attempt, &delay_ms))
+    {
+      /* Say what happened and count down; Stop cancels the wait. */
+      g_clear_error (&pending->error);
+      pending->error = g_steal_pointer (&error);
+      pending->retry_at = g_get_monotonic_time () + delay_ms * 1000;
+      pending->countdown_id = g_timeout_add (250, gaze_window_countdown_cb, self);
+      gaze_window_update_countdown (self);
+      return;
+    }
+
+  if (partial[0] != '\0')
+    {
+      /* What arrived stays readable, but a broken answer is not sent
+       * again as if it were whole: Retry asks the question anew.
+       */
+      GazeTurnView *turn = g_object_ref (pending->turn);
+
+      note = g_strdup_printf (_("The answer broke off: %s"), error->message);
+      gaze_turn_view_set_answer (turn, partial, note);
+      gaze_window_abandon (self, error);
+      gtk_box_append (self->turns_box, GTK_WIDGET (turn));
+      g_object_unref (turn);
+      gaze_window_update_empty_state (self);
+      return;
+    }
+
+  gaze_window_abandon (self, error);
+}
+
+static void
+gaze_window_append_delta (const char *delta,
+                          gpointer    user_data)
+{
+  gaze_turn_view_append (GAZE_TURN_VIEW (user_data), delta);
 }
 
 static void
@@ -464,13 +538,16 @@ gaze_window_dispatch (GazeWindow *self)
   g_assert (GAZE_IS_WINDOW (self));
   g_assert (pending != NULL);
 
-  gaze_client_complete_async (self->client,
-                              pending->endpoint,
-                              pending->api_key,
-                              pending->request,
-                              pending->cancellable,
-                              gaze_window_complete_cb,
-                              g_object_ref (self));
+  gaze_client_stream_async (self->client,
+                            pending->endpoint,
+                            pending->api_key,
+                            pending->request,
+                            gaze_window_append_delta,
+                            g_object_ref (pending->turn),
+                            g_object_unref,
+                            pending->cancellable,
+                            gaze_window_stream_cb,
+                            g_object_ref (self));
 }
 
 static gboolean
@@ -483,17 +560,19 @@ gaze_window_scroll_to_end_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* Sends @question with @images, and the conversation so far. From the
+ * composer, what it holds moves into the conversation while the question
+ * is asked, and comes back if it fails.
+ */
 static void
-gaze_window_send_action (GtkWidget  *widget,
-                         const char *action_name,
-                         GVariant   *param)
+gaze_window_ask (GazeWindow *self,
+                 const char *question,
+                 GPtrArray  *images,
+                 gboolean    from_composer)
 {
-  GazeWindow *self = GAZE_WINDOW (widget);
   g_autoptr(GazeEndpoint) endpoint = NULL;
   g_autoptr(GazeRequest) request = NULL;
-  g_autoptr(GPtrArray) images = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *question = NULL;
   g_autofree char *endpoint_text = NULL;
   g_autofree char *deployment = NULL;
   g_autofree char *api_version = NULL;
@@ -529,12 +608,6 @@ gaze_window_send_action (GtkWidget  *widget,
       return;
     }
 
-  question = gaze_window_dup_prompt (self);
-  images = gaze_window_collect_images (self);
-
-  if (question[0] == '\0' && images->len == 0)
-    return;
-
   system_prompt = g_settings_get_string (self->settings, "system-prompt");
   request = gaze_conversation_build_request (self->conversation, endpoint->api_version, question, images);
   gaze_request_set_system_prompt (request, system_prompt);
@@ -548,21 +621,24 @@ gaze_window_send_action (GtkWidget  *widget,
   pending->api_key = g_steal_pointer (&api_key);
   pending->request = g_steal_pointer (&request);
   pending->turn = gaze_turn_view_new (question, images);
+  pending->draft = g_strdup ("");
+  pending->tiles = g_ptr_array_new_with_free_func (g_object_unref);
   gtk_box_append (self->turns_box, GTK_WIDGET (pending->turn));
   self->pending = pending;
 
-  /* The question moves from the composer into the conversation; if it
-   * fails, gaze_window_abandon() gives it back unchanged.
-   */
-  pending->draft = gaze_window_dup_buffer_text (self);
-  pending->tiles = g_ptr_array_new_with_free_func (g_object_unref);
-  while ((tile = gtk_widget_get_first_child (GTK_WIDGET (self->attachments_box))))
+  if (from_composer)
     {
-      g_ptr_array_add (pending->tiles, g_object_ref (tile));
-      gtk_box_remove (self->attachments_box, tile);
+      g_free (pending->draft);
+      pending->draft = gaze_window_dup_buffer_text (self);
+      while ((tile = gtk_widget_get_first_child (GTK_WIDGET (self->attachments_box))))
+        {
+          g_ptr_array_add (pending->tiles, g_object_ref (tile));
+          gtk_box_remove (self->attachments_box, tile);
+        }
+      gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->prompt_view), "", 0);
     }
-  gtk_text_buffer_set_text (gtk_text_view_get_buffer (self->prompt_view), "", 0);
 
+  self->stick_to_end = TRUE;
   gaze_window_update_empty_state (self);
   gaze_window_update_actions (self);
   g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, gaze_window_scroll_to_end_cb,
@@ -572,12 +648,103 @@ gaze_window_send_action (GtkWidget  *widget,
 }
 
 static void
+gaze_window_send_action (GtkWidget  *widget,
+                         const char *action_name,
+                         GVariant   *param)
+{
+  GazeWindow *self = GAZE_WINDOW (widget);
+  g_autoptr(GPtrArray) images = gaze_window_collect_images (self);
+  g_autofree char *question = gaze_window_dup_prompt (self);
+
+  if (question[0] == '\0' && images->len == 0)
+    return;
+
+  gaze_window_ask (self, question, images, TRUE);
+}
+
+/* After an answer cut at the longest answer allowed, the model is asked
+ * to go on; the photos are in the conversation already.
+ */
+static void
+gaze_window_continue_action (GtkWidget  *widget,
+                             const char *action_name,
+                             GVariant   *param)
+{
+  GazeWindow *self = GAZE_WINDOW (widget);
+  g_autoptr(GPtrArray) images = g_ptr_array_new ();
+
+  gaze_window_ask (self, _("Please continue where you stopped."), images, FALSE);
+}
+
+static void
+gaze_window_export_save_cb (GObject      *object,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  g_autoptr(GazeWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_file_replace_contents_finish (G_FILE (object), result, NULL, &error))
+    {
+      g_autofree char *message = g_strdup_printf (_("The conversation could not be saved: %s"), error->message);
+
+      gaze_window_toast (self, message);
+      return;
+    }
+
+  gaze_window_toast (self, _("Conversation saved"));
+}
+
+static void
+gaze_window_export_response_cb (GazeWindow           *self,
+                                int                   response,
+                                GtkFileChooserNative *native)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
+      char *markdown = gaze_conversation_to_markdown (self->conversation);
+      g_autoptr(GBytes) bytes = g_bytes_new_take (markdown, strlen (markdown));
+
+      g_file_replace_contents_bytes_async (file, bytes, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION,
+                                           NULL, gaze_window_export_save_cb, g_object_ref (self));
+    }
+
+  gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (native));
+  g_object_unref (native);
+}
+
+static void
+gaze_window_export_action (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *param)
+{
+  GazeWindow *self = GAZE_WINDOW (widget);
+  GtkFileChooserNative *native;
+
+  native = gtk_file_chooser_native_new (_("Export Conversation"),
+                                        GTK_WINDOW (self),
+                                        GTK_FILE_CHOOSER_ACTION_SAVE,
+                                        _("_Export"),
+                                        _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+  /* Translators: the file name an exported conversation is saved under */
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (native), _("Conversation.md"));
+
+  g_signal_connect_object (native, "response",
+                           G_CALLBACK (gaze_window_export_response_cb),
+                           self, G_CONNECT_SWAPPED);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+}
+
+static void
 gaze_window_stop_action (GtkWidget  *widget,
                          const char *action_name,
                          GVariant   *param)
 {
   GazeWindow *self = GAZE_WINDOW (widget);
   g_autoptr(GError) error = NULL;
+  g_autofree char *partial = NULL;
 
   g_assert (GAZE_IS_WINDOW (self));
 
@@ -586,9 +753,23 @@ gaze_window_stop_action (GtkWidget  *widget,
 
   /* Stopped while waiting to try again: say why it was waiting. */
   if (self->pending->countdown_id != 0)
-    error = g_steal_pointer (&self->pending->error);
+    {
+      error = g_steal_pointer (&self->pending->error);
+      gaze_window_abandon (self, error);
+      return;
+    }
 
-  gaze_window_abandon (self, error);
+  /* Stopped while the answer was being written: what was written stays,
+   * marked as stopped, and goes with the next question.
+   */
+  partial = g_strdup (gaze_turn_view_get_answer (self->pending->turn));
+  if (partial[0] != '\0')
+    {
+      gaze_window_keep_answer (self, partial, _("Stopped."), FALSE, -1, -1);
+      return;
+    }
+
+  gaze_window_abandon (self, NULL);
 }
 
 static void
@@ -723,6 +904,21 @@ gaze_window_attach_bytes (GazeWindow *self,
     return;
 
   gaze_window_add_tile (self, gaze_image_tile_new_for_bytes (bytes, name, gaze_window_get_detail (self)));
+}
+
+/**
+ * gaze_window_get_busy:
+ * @self: a #GazeWindow
+ *
+ * Returns: whether a question is being asked, its answer streaming in, or
+ *   a retry counting down
+ */
+gboolean
+gaze_window_get_busy (GazeWindow *self)
+{
+  g_return_val_if_fail (GAZE_IS_WINDOW (self), FALSE);
+
+  return gaze_window_is_running (self);
 }
 
 guint
@@ -1167,11 +1363,14 @@ gaze_window_class_init (GazeWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.attach", NULL, gaze_window_attach_action);
   gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, gaze_window_new_conversation_action);
   gtk_widget_class_install_action (widget_class, "win.finish-setup", NULL, gaze_window_finish_setup_action);
+  gtk_widget_class_install_action (widget_class, "win.continue", NULL, gaze_window_continue_action);
+  gtk_widget_class_install_action (widget_class, "win.export", NULL, gaze_window_export_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.attach", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-conversation", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.stop", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export", NULL);
 }
 
 static void
@@ -1181,6 +1380,7 @@ gaze_window_init (GazeWindow *self)
   GtkEventController *controller;
   GtkDropTarget *drop_target;
   GType drop_types[] = { GDK_TYPE_FILE_LIST, GDK_TYPE_TEXTURE };
+  GtkAdjustment *adjustment;
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -1210,6 +1410,12 @@ gaze_window_init (GazeWindow *self)
   g_signal_connect_object (drop_target, "enter", G_CALLBACK (gaze_window_drop_enter_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (drop_target, "leave", G_CALLBACK (gaze_window_drop_leave_cb), self, G_CONNECT_SWAPPED);
   gtk_widget_add_controller (GTK_WIDGET (self->toast_overlay), GTK_EVENT_CONTROLLER (drop_target));
+
+  adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  g_signal_connect_object (adjustment, "value-changed",
+                           G_CALLBACK (gaze_window_scrolled_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (adjustment, "notify::upper",
+                           G_CALLBACK (gaze_window_grown_cb), self, G_CONNECT_SWAPPED);
 
   g_signal_connect_object (gtk_text_view_get_buffer (self->prompt_view), "changed",
                            G_CALLBACK (gaze_window_update_actions), self, G_CONNECT_SWAPPED);

@@ -24,5 +24,6 @@ void        gaze_window_attach_bytes (GazeWindow      *self,
                                       GBytes          *bytes,
                                       const char      *name);
 guint       gaze_window_get_n_attachments (GazeWindow *self);
+gboolean    gaze_window_get_busy          (GazeWindow *self);
 
 G_END_DECLS

@@ -436,6 +436,22 @@ test_client_second_turn (Fixture       *fixture,
                    gaze_conversation_get_answer (conversation, 0));
   g_assert_cmpuint (gaze_test_server_get_last_n_images (fixture->server), ==, 1);
   result_clear (&r);
+
+  /* Exported, the conversation names its photo but does not embed it, and
+   * a question cannot turn into a heading of the document.
+   */
+  {
+    g_autofree char *markdown = NULL;
+
+    gaze_conversation_add_turn (conversation, "# not a heading\nsecond line", NULL, "An answer.");
+    markdown = gaze_conversation_to_markdown (conversation);
+    g_assert_nonnull (strstr (markdown, "> What is this?\n"));
+    g_assert_nonnull (strstr (markdown, "*photo.jpg* (512 × 512)"));
+    g_assert_nonnull (strstr (markdown, gaze_conversation_get_answer (conversation, 0)));
+    g_assert_nonnull (strstr (markdown, "> # not a heading\n> second line\n"));
+    g_assert_null (strstr (markdown, "base64"));
+    g_assert_null (strstr (markdown, GAZE_TEST_SERVER_KEY));
+  }
 }
 
 static GString *debug_log;

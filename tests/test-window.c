@@ -126,6 +126,16 @@ answered (gpointer data)
 {
   GtkWidget *turn = find_widget (data, GAZE_TYPE_TURN_VIEW, 0);
 
+  return turn != NULL &&
+         gaze_turn_view_get_answer (GAZE_TURN_VIEW (turn))[0] != '\0' &&
+         !gaze_window_get_busy (data);
+}
+
+static gboolean
+streaming (gpointer data)
+{
+  GtkWidget *turn = find_widget (data, GAZE_TYPE_TURN_VIEW, 0);
+
   return turn != NULL && gaze_turn_view_get_answer (GAZE_TURN_VIEW (turn))[0] != '\0';
 }
 
@@ -327,6 +337,58 @@ test_window_preferences (void)
 }
 
 static void
+test_window_stop_keeps_partial (void)
+{
+  g_autoptr(GazeTestServer) server = gaze_test_server_new ();
+  g_autofree char *endpoint = gaze_test_server_dup_endpoint (server);
+  g_autofree char *prompt = NULL;
+  GSettings *settings = gaze_application_get_settings (app);
+  JsonArray *messages;
+  GazeWindow *window;
+  GtkTextView *view;
+  GtkWidget *turn;
+  g_autofree char *partial = NULL;
+
+  g_settings_set_string (settings, "endpoint", endpoint);
+  g_settings_set_string (settings, "deployment", GAZE_TEST_SERVER_DEPLOYMENT);
+  g_settings_set_string (settings, "api-key", GAZE_TEST_SERVER_KEY);
+
+  window = gaze_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  view = GTK_TEXT_VIEW (find_widget (GTK_WIDGET (window), GTK_TYPE_TEXT_VIEW, 0));
+
+  /* A slow stream, stopped once some of it has arrived. */
+  gaze_test_server_set_chunk_interval (server, 200);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "Tell me a long story", -1);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL);
+  wait_until (streaming, window);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.stop", NULL);
+
+  /* At once: not busy, the partial answer kept and marked, the composer
+   * empty for the next question.
+   */
+  g_assert_false (gaze_window_get_busy (window));
+  turn = find_widget (GTK_WIDGET (window), GAZE_TYPE_TURN_VIEW, 0);
+  partial = g_strdup (gaze_turn_view_get_answer (GAZE_TURN_VIEW (turn)));
+  g_assert_cmpstr (partial, !=, "");
+  prompt = dup_prompt (GTK_WIDGET (window));
+  g_assert_cmpstr (prompt, ==, "");
+
+  /* The follow-up carries the stopped answer as the assistant's turn. */
+  gaze_test_server_set_chunk_interval (server, 0);
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "And then?", -1);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL);
+  while (gaze_window_get_busy (window))
+    g_main_context_iteration (NULL, TRUE);
+
+  messages = json_object_get_array_member (json_node_get_object (gaze_test_server_get_last_body (server)), "messages");
+  g_assert_cmpuint (json_array_get_length (messages), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 1), "content"), ==, partial);
+
+  destroy_window (GTK_WIDGET (window));
+}
+
+static void
 activate_cb (GApplication *application)
 {
   /* The tests create their own windows. */
@@ -359,6 +421,7 @@ main (int   argc,
   g_test_add_func ("/window/ask", test_window_ask);
   g_test_add_func ("/window/rate-limit-retry", test_window_rate_limit_retry);
   g_test_add_func ("/window/preferences", test_window_preferences);
+  g_test_add_func ("/window/stop-keeps-partial", test_window_stop_keeps_partial);
 
   g_application_run (G_APPLICATION (app), 0, NULL);
   g_object_unref (app);

@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "gaze-conversation.h"
 
 /* The service keeps no state: every request carries the whole
@@ -227,4 +229,68 @@ gaze_conversation_build_request (GazeConversation *self,
   gaze_request_add_user_message (request, question, images);
 
   return request;
+}
+
+/**
+ * gaze_conversation_to_markdown:
+ * @self: a #GazeConversation
+ *
+ * Writes the conversation as a Markdown document: each question under a
+ * heading, with the names of its photos (the photos themselves are not
+ * embedded), then the answer as the model wrote it.
+ *
+ * Returns: (transfer full): the document
+ */
+char *
+gaze_conversation_to_markdown (GazeConversation *self)
+{
+  GString *out;
+
+  g_return_val_if_fail (GAZE_IS_CONVERSATION (self), NULL);
+
+  out = g_string_new (NULL);
+
+  for (guint i = 0; i < self->turns->len; i++)
+    {
+      Turn *turn = g_ptr_array_index (self->turns, i);
+
+      if (i > 0)
+        g_string_append (out, "\n---\n\n");
+
+      /* The question is quoted, line by line, so that it cannot become a
+       * heading or a list of the document.
+       */
+      g_string_append_printf (out, "## %s\n\n", _("Question"));
+      if (turn->question[0] != '\0')
+        {
+          g_auto(GStrv) lines = g_strsplit (turn->question, "\n", -1);
+
+          for (guint j = 0; lines[j] != NULL; j++)
+            g_string_append_printf (out, "> %s\n", lines[j]);
+          g_string_append_c (out, '\n');
+        }
+
+      if (turn->images->len > 0)
+        {
+          g_string_append (out, _("Photos:"));
+          for (guint j = 0; j < turn->images->len; j++)
+            {
+              GazeImage *image = g_ptr_array_index (turn->images, j);
+
+              g_string_append_printf (out, "%s *%s* (%d × %d)",
+                                      j == 0 ? "" : ",",
+                                      gaze_image_get_name (image),
+                                      gaze_image_get_width (image),
+                                      gaze_image_get_height (image));
+            }
+          g_string_append (out, "\n\n");
+        }
+
+      g_string_append_printf (out, "## %s\n\n", _("Answer"));
+      g_string_append (out, turn->answer);
+      if (!g_str_has_suffix (turn->answer, "\n"))
+        g_string_append_c (out, '\n');
+    }
+
+  return g_string_free (out, FALSE);
 }

@@ -34,4 +34,6 @@ GazeRequest      *gaze_conversation_build_request  (GazeConversation *self,
                                                     const char       *question,
                                                     GPtrArray        *images);
 
+char             *gaze_conversation_to_markdown    (GazeConversation *self);
+
 G_END_DECLS
