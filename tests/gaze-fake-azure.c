@@ -42,14 +42,14 @@ main (int   argc,
   g_autofree char *endpoint = NULL;
   int port = 0;
   int delay = 0;
-  g_autofree char *answer_path = NULL;
+  g_auto(GStrv) answer_paths = NULL;
   int rate_limited = 0;
   guint sigterm_id;
   guint sigint_id;
   const GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default: any free one)", "N" },
     { "delay", 'd', 0, G_OPTION_ARG_INT, &delay, "Wait this long before each answer", "MS" },
-    { "answer", 'a', 0, G_OPTION_ARG_FILENAME, &answer_path, "Answer every question with the text of FILE", "FILE" },
+    { "answer", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &answer_paths, "Answer with the text of FILE; given more than once, the files take turns", "FILE" },
     { "rate-limited", 'r', 0, G_OPTION_ARG_INT, &rate_limited, "Answer the first N requests with 429 and Retry-After: 20", "N" },
     G_OPTION_ENTRY_NULL
   };
@@ -92,16 +92,25 @@ main (int   argc,
                                     headers);
     }
 
-  if (answer_path != NULL)
+  if (answer_paths != NULL)
     {
-      g_autofree char *answer = NULL;
+      g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto(GStrv) answers = NULL;
 
-      if (!g_file_get_contents (answer_path, &answer, NULL, &error))
+      for (guint i = 0; answer_paths[i] != NULL; i++)
         {
-          g_printerr ("%s\n", error->message);
-          return EXIT_FAILURE;
+          g_autofree char *answer = NULL;
+
+          if (!g_file_get_contents (answer_paths[i], &answer, NULL, &error))
+            {
+              g_printerr ("%s\n", error->message);
+              return EXIT_FAILURE;
+            }
+          g_strv_builder_add (builder, answer);
         }
-      gaze_test_server_set_answer (server, answer);
+
+      answers = g_strv_builder_end (builder);
+      gaze_test_server_set_answers (server, (const char * const *)answers);
     }
 
   /* The endpoint line is what a test waits for, so it must not sit in a

@@ -120,7 +120,8 @@ struct _GazeTestServer
   gboolean            last_stream;
   gboolean            last_include_usage;
 
-  char               *answer;
+  GStrv               answers;
+  guint               next_answer;
 };
 
 G_DEFINE_FINAL_TYPE (GazeTestServer, gaze_test_server, G_TYPE_OBJECT)
@@ -1161,8 +1162,12 @@ build_answer_words (GazeTestServer  *self,
 
   g_assert (GAZE_IS_TEST_SERVER (self));
 
-  if (self->answer != NULL)
-    g_string_assign (answer, self->answer);
+  if (self->answers != NULL)
+    {
+      g_string_assign (answer, self->answers[self->next_answer]);
+      if (self->answers[++self->next_answer] == NULL)
+        self->next_answer = 0;
+    }
   else if (self->last_images->len == 0)
     g_string_append (answer, "no image");
   else
@@ -1183,7 +1188,7 @@ build_answer_words (GazeTestServer  *self,
       g_string_append_c (answer, ')');
     }
 
-  if (self->answer != NULL)
+  if (self->answers != NULL)
     ;
   else if (self->last_user_text != NULL && self->last_user_text[0] != '\0')
     g_string_append_printf (answer, " and your question: “%s”", self->last_user_text);
@@ -1206,22 +1211,25 @@ build_answer_words (GazeTestServer  *self,
 }
 
 /**
- * gaze_test_server_set_answer:
+ * gaze_test_server_set_answers:
  * @self: a #GazeTestServer
- * @answer: (nullable): the text every successful request is answered with,
- *   or %NULL for the answer that describes what the server received
+ * @answers: (nullable) (array zero-terminated=1): the texts successful
+ *   requests are answered with, in turn, or %NULL for the answer that
+ *   describes what the server received
  *
  * For demonstrations and screenshots, where a real-looking answer reads
  * better than the round-trip description the tests check.
  */
 void
-gaze_test_server_set_answer (GazeTestServer *self,
-                             const char     *answer)
+gaze_test_server_set_answers (GazeTestServer     *self,
+                              const char * const *answers)
 {
   g_return_if_fail (GAZE_IS_TEST_SERVER (self));
 
-  g_free (self->answer);
-  self->answer = g_strdup (answer);
+  g_clear_pointer (&self->answers, g_strfreev);
+  self->next_answer = 0;
+  if (answers != NULL && answers[0] != NULL)
+    self->answers = g_strdupv ((GStrv)answers);
 }
 
 static void
@@ -1896,7 +1904,7 @@ gaze_test_server_finalize (GObject *object)
   g_clear_pointer (&self->last_images, g_array_unref);
   g_clear_pointer (&self->pending, g_ptr_array_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
-  g_clear_pointer (&self->answer, g_free);
+  g_clear_pointer (&self->answers, g_strfreev);
 
   G_OBJECT_CLASS (gaze_test_server_parent_class)->finalize (object);
 }

@@ -48,8 +48,8 @@ void            gaze_test_server_queue_reply_file           (GazeTestServer     
                                                              const char          *path,
                                                              const char * const  *headers);
 void            gaze_test_server_queue_truncated            (GazeTestServer      *self);
-void            gaze_test_server_set_answer         (GazeTestServer      *self,
-                                                     const char          *answer);
+void            gaze_test_server_set_answers        (GazeTestServer      *self,
+                                                     const char * const  *answers);
 void            gaze_test_server_set_delay                  (GazeTestServer      *self,
                                                              guint                ms);
 void            gaze_test_server_set_chunk_interval         (GazeTestServer      *self,
