@@ -454,6 +454,27 @@ test_client_second_turn (Fixture       *fixture,
   }
 }
 
+static void
+test_client_too_many_images (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autoptr(GazeImage) image = make_image (64, 64, GAZE_DETAIL_LOW);
+  g_autoptr(GazeRequest) request = gaze_request_new (GAZE_DEFAULT_API_VERSION);
+  g_autoptr(GPtrArray) images = g_ptr_array_new ();
+  Result r;
+
+  for (guint i = 0; i < GAZE_MAX_IMAGES_PER_MESSAGE + 1; i++)
+    g_ptr_array_add (images, image);
+  gaze_request_add_user_message (request, "Eleven photos", images);
+
+  /* Refused before anything is sent. */
+  run_request (fixture, NULL, NULL, request, NULL, &r);
+  g_assert_nonnull (r.error);
+  g_assert_true (r.error->domain == GAZE_IMAGE_ERROR);
+  g_assert_cmpuint (gaze_test_server_get_n_requests (fixture->server), ==, 0);
+  result_clear (&r);
+}
+
 static GString *debug_log;
 
 static GLogWriterOutput
@@ -530,6 +551,7 @@ main (int   argc,
   ADD ("refused", test_client_refused);
   ADD ("cancel", test_client_cancel);
   ADD ("second-turn", test_client_second_turn);
+  ADD ("too-many-images", test_client_too_many_images);
 #undef ADD
   g_test_add_func ("/client/debug-log-redacts-key", test_client_debug_log_redacts_key);
 

@@ -293,6 +293,10 @@ exchange_new (const GazeEndpoint  *endpoint,
   SoupMessageHeaders *headers;
   Exchange *exchange;
 
+  /* Too many photos, or too large a body, is said before anything is sent. */
+  if (!gaze_request_check (request, error))
+    return NULL;
+
   uri_string = gaze_endpoint_dup_chat_uri (endpoint);
   uri = g_uri_parse (uri_string, SOUP_HTTP_URI_FLAGS, NULL);
   if (uri == NULL)
