@@ -21,11 +21,18 @@ struct _GazeImageTile
   GCancellable *cancellable;
   GazeImage    *image;
   char         *name;
+  GazeDetail    detail;
+
+  /* Where the photo comes from, to prepare it again at another detail. */
+  GFile        *file;
+  GBytes       *bytes;
 
   GtkImage     *picture;
   GtkSpinner   *spinner;
   GtkLabel     *name_label;
   GtkLabel     *size_label;
+  GtkToggleButton *low_button;
+  GtkToggleButton *high_button;
 };
 
 enum {
@@ -177,6 +184,8 @@ gaze_image_tile_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_object (&self->image);
+  g_clear_object (&self->file);
+  g_clear_pointer (&self->bytes, g_bytes_unref);
   g_clear_pointer (&self->name, g_free);
 
   G_OBJECT_CLASS (gaze_image_tile_parent_class)->finalize (object);
@@ -253,6 +262,8 @@ gaze_image_tile_class_init (GazeImageTileClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, spinner);
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, name_label);
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, size_label);
+  gtk_widget_class_bind_template_child (widget_class, GazeImageTile, low_button);
+  gtk_widget_class_bind_template_child (widget_class, GazeImageTile, high_button);
 
   gtk_widget_class_install_action (widget_class, "tile.remove", NULL, gaze_image_tile_remove_action);
 
@@ -266,9 +277,70 @@ gaze_image_tile_init (GazeImageTile *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
+}
+
+static void
+gaze_image_tile_prepare (GazeImageTile *self)
+{
+  g_assert (GAZE_IS_IMAGE_TILE (self));
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+
+  if (self->image != NULL)
+    {
+      g_clear_object (&self->image);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), TRUE);
   gtk_spinner_start (self->spinner);
   /* Translators: shown under a photo while it is being made ready */
   gtk_label_set_label (self->size_label, _("Preparing…"));
+
+  if (self->file != NULL)
+    gaze_image_prepare_file_async (self->file, self->detail, self->cancellable,
+                                   gaze_image_tile_prepared_cb, g_object_ref (self));
+  else
+    gaze_image_prepare_bytes_async (self->bytes, self->name, self->detail, self->cancellable,
+                                    gaze_image_tile_prepared_cb, g_object_ref (self));
+}
+
+static void
+gaze_image_tile_detail_toggled_cb (GazeImageTile   *self,
+                                   GtkToggleButton *button)
+{
+  GazeDetail detail;
+
+  g_assert (GAZE_IS_IMAGE_TILE (self));
+
+  if (!gtk_toggle_button_get_active (button))
+    return;
+
+  detail = button == self->low_button ? GAZE_DETAIL_LOW : GAZE_DETAIL_HIGH;
+  if (detail == self->detail)
+    return;
+
+  self->detail = detail;
+  gaze_image_tile_prepare (self);
+}
+
+static void
+gaze_image_tile_set_detail (GazeImageTile *self,
+                            GazeDetail     detail)
+{
+  self->detail = detail;
+
+  /* Automatic shows neither as chosen until the person chooses. */
+  gtk_toggle_button_set_active (self->low_button, detail == GAZE_DETAIL_LOW);
+  gtk_toggle_button_set_active (self->high_button, detail == GAZE_DETAIL_HIGH);
+
+  g_signal_connect_object (self->low_button, "toggled",
+                           G_CALLBACK (gaze_image_tile_detail_toggled_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->high_button, "toggled",
+                           G_CALLBACK (gaze_image_tile_detail_toggled_cb), self, G_CONNECT_SWAPPED);
 }
 
 /**
@@ -290,9 +362,9 @@ gaze_image_tile_new_for_file (GFile      *file,
   self = g_object_new (GAZE_TYPE_IMAGE_TILE, NULL);
   basename = g_file_get_basename (file);
   gaze_image_tile_set_name (self, basename ? basename : _("Photo"));
-
-  gaze_image_prepare_file_async (file, detail, self->cancellable,
-                                 gaze_image_tile_prepared_cb, g_object_ref (self));
+  self->file = g_object_ref (file);
+  gaze_image_tile_set_detail (self, detail);
+  gaze_image_tile_prepare (self);
 
   return self;
 }
@@ -317,9 +389,9 @@ gaze_image_tile_new_for_bytes (GBytes     *bytes,
 
   self = g_object_new (GAZE_TYPE_IMAGE_TILE, NULL);
   gaze_image_tile_set_name (self, name);
-
-  gaze_image_prepare_bytes_async (bytes, name, detail, self->cancellable,
-                                  gaze_image_tile_prepared_cb, g_object_ref (self));
+  self->bytes = g_bytes_ref (bytes);
+  gaze_image_tile_set_detail (self, detail);
+  gaze_image_tile_prepare (self);
 
   return self;
 }

@@ -12,6 +12,7 @@
 
 #include "gaze-conversation.h"
 #include "gaze-endpoint.h"
+#include "gaze-tokens.h"
 #include "gaze-image-tile.h"
 #include "gaze-turn-view.h"
 #include "gaze-window.h"
@@ -93,6 +94,7 @@ struct _GazeWindow
   GtkWidget            *drop_highlight;
   GtkRevealer          *attachments_revealer;
   GtkBox               *attachments_box;
+  GtkLabel             *estimate_label;
   GtkTextView          *prompt_view;
   GtkWidget            *prompt_placeholder;
   GtkStack             *send_stack;
@@ -184,7 +186,7 @@ gaze_window_update_empty_state (GazeWindow *self)
     {
       adw_status_page_set_title (self->empty_page, _("Ask About Your Photos"));
       adw_status_page_set_description (self->empty_page,
-                                       _("Type a question below and press Enter. You can add more photos, up to ten."));
+                                       _("Type a question below and press Enter."));
     }
   else
     {
@@ -194,6 +196,40 @@ gaze_window_update_empty_state (GazeWindow *self)
     }
   gtk_widget_set_visible (GTK_WIDGET (self->turns_box), has_turns);
   gtk_revealer_set_reveal_child (self->attachments_revealer, n_tiles > 0);
+}
+
+/* What the photos of the next question will cost, by the service's rule,
+ * and how large they make the request; said before anything is sent.
+ */
+static void
+gaze_window_update_estimate (GazeWindow *self)
+{
+  g_autoptr(GPtrArray) images = gaze_window_collect_images (self);
+  g_autofree char *size = NULL;
+  g_autofree char *text = NULL;
+  guint64 bytes = 0;
+  guint tokens;
+
+  if (images->len == 0)
+    {
+      gtk_label_set_label (self->estimate_label, "");
+      gtk_widget_set_visible (GTK_WIDGET (self->estimate_label), FALSE);
+      return;
+    }
+
+  for (guint i = 0; i < images->len; i++)
+    bytes += (g_bytes_get_size (gaze_image_get_jpeg (g_ptr_array_index (images, i))) + 2) / 3 * 4;
+
+  tokens = gaze_tokens_for_images (images);
+  size = g_format_size (bytes);
+  /* Translators: an estimate before sending, e.g. "About 1105 tokens for the photos · 412.3 kB" */
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                       "About %u token for the photos · %s",
+                                       "About %u tokens for the photos · %s",
+                                       tokens),
+                          tokens, size);
+  gtk_label_set_label (self->estimate_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->estimate_label), TRUE);
 }
 
 static void
@@ -212,6 +248,8 @@ gaze_window_update_actions (GazeWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export",
                                  gaze_conversation_get_n_turns (self->conversation) > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.continue", !running);
+
+  gaze_window_update_estimate (self);
 
   gtk_stack_set_visible_child_name (self->send_stack, running ? "stop" : "send");
   gtk_widget_set_visible (self->prompt_placeholder,
@@ -1354,6 +1392,7 @@ gaze_window_class_init (GazeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GazeWindow, drop_highlight);
   gtk_widget_class_bind_template_child (widget_class, GazeWindow, attachments_revealer);
   gtk_widget_class_bind_template_child (widget_class, GazeWindow, attachments_box);
+  gtk_widget_class_bind_template_child (widget_class, GazeWindow, estimate_label);
   gtk_widget_class_bind_template_child (widget_class, GazeWindow, prompt_view);
   gtk_widget_class_bind_template_child (widget_class, GazeWindow, prompt_placeholder);
   gtk_widget_class_bind_template_child (widget_class, GazeWindow, send_stack);
