@@ -352,6 +352,7 @@ typedef struct
   const char *name;          /* As people know it, for messages. */
   const char *module;        /* How gdk-pixbuf's loader for it is named. */
   gint64      max_pixels;
+  guint       decode_cost;   /* Bytes a source pixel takes while decoding; 0 if scaled. */
   gsize       batch;         /* Bytes given to the loader at once; 0 for each chunk read. */
   gboolean    scale_after;
 } FormatInfo;
@@ -382,18 +383,71 @@ typedef struct
  *
  * "scale_after": libheif scales with the nearest pixel, which makes text
  * jagged, so gdk-pixbuf's averaging filter scales HEIF pictures instead.
+ *
+ * "decode_cost" is what a pixel costs while decoding, as measured (a 50 MP
+ * PNG with alpha added 198 MB, a 48 MP HEIC 458 MB, a progressive 24 MP
+ * JPEG 71 MB); the preparations running at once share a budget of it.
  */
 static const FormatInfo formats[N_FORMATS] = {
-  [FORMAT_JPEG] = { "JPEG", "jpeg", MEGAPIXELS (200), 0, FALSE },
-  [FORMAT_PNG] = { "PNG", "png", MEGAPIXELS (50), 0, FALSE },
-  [FORMAT_GIF] = { "GIF", "gif", MEGAPIXELS (50), 1024 * 1024, FALSE },
-  [FORMAT_WEBP] = { "WebP", "webp", MEGAPIXELS (50), 0, FALSE },
-  [FORMAT_HEIF] = { "HEIF", "heif", MEGAPIXELS (50), WHOLE_FILE, TRUE },
-  [FORMAT_TIFF] = { "TIFF", "tiff", MEGAPIXELS (50), 0, FALSE },
-  [FORMAT_BMP] = { "BMP", "bmp", MEGAPIXELS (50), 0, FALSE },
+  [FORMAT_JPEG] = { "JPEG", "jpeg", MEGAPIXELS (200), 0, 0, FALSE },
+  [FORMAT_PNG] = { "PNG", "png", MEGAPIXELS (50), 4, 0, FALSE },
+  [FORMAT_GIF] = { "GIF", "gif", MEGAPIXELS (50), 4, 1024 * 1024, FALSE },
+  [FORMAT_WEBP] = { "WebP", "webp", MEGAPIXELS (50), 0, 0, FALSE },
+  [FORMAT_HEIF] = { "HEIF", "heif", MEGAPIXELS (50), 10, WHOLE_FILE, TRUE },
+  [FORMAT_TIFF] = { "TIFF", "tiff", MEGAPIXELS (50), 4, 0, FALSE },
+  [FORMAT_BMP] = { "BMP", "bmp", MEGAPIXELS (50), 4, 0, FALSE },
 };
 
-static const FormatInfo progressive_jpeg = { "progressive JPEG", "jpeg", MEGAPIXELS (50), 0, FALSE };
+static const FormatInfo progressive_jpeg = {
+  "progressive JPEG", "jpeg", MEGAPIXELS (50), 6, 0, FALSE
+};
+
+/*
+ * The decoding budget. Decoding at full size costs memory in proportion to
+ * the pixels; the preparations running at once share this much, so that ten
+ * large PNGs or HEICs dropped together decode one or two at a time instead
+ * of all at once. One that needs more than the whole budget waits until it
+ * runs alone.
+ */
+#define DECODE_BUDGET    ((guint64) 512 * 1024 * 1024)
+
+static GMutex budget_lock;
+static GCond budget_cond;
+static guint64 budget_used;
+
+static gboolean
+reserve_budget (guint64       amount,
+                GCancellable *cancellable)
+{
+  g_mutex_lock (&budget_lock);
+
+  while (budget_used > 0 && budget_used + amount > DECODE_BUDGET)
+    {
+      /* Woken when budget is released; the timeout notices cancelling. */
+      if (g_cancellable_is_cancelled (cancellable))
+        {
+          g_mutex_unlock (&budget_lock);
+          return FALSE;
+        }
+
+      g_cond_wait_until (&budget_cond, &budget_lock,
+                         g_get_monotonic_time () + 50 * G_TIME_SPAN_MILLISECOND);
+    }
+
+  budget_used += amount;
+  g_mutex_unlock (&budget_lock);
+
+  return TRUE;
+}
+
+static void
+release_budget (guint64 amount)
+{
+  g_mutex_lock (&budget_lock);
+  budget_used -= amount;
+  g_cond_broadcast (&budget_cond);
+  g_mutex_unlock (&budget_lock);
+}
 
 static inline guint32
 read_uint32_le (const guint8 *data)
@@ -761,7 +815,32 @@ typedef struct
   int               height;
   gboolean          size_seen;
   gboolean          size_refused;
+  gboolean          cancelled;
+  GCancellable     *cancellable;
+  guint64           reserved;
 } Decoder;
+
+/* Waits until the decoding budget has room for @width × @height pixels. */
+static gboolean
+decoder_reserve (Decoder *decoder,
+                 gint64   width,
+                 gint64   height)
+{
+  guint64 amount = (guint64) width * (guint64) height * decoder->format->decode_cost;
+
+  if (amount == 0 || decoder->reserved > 0)
+    return TRUE;
+
+  if (!reserve_budget (amount, decoder->cancellable))
+    {
+      decoder->cancelled = TRUE;
+      return FALSE;
+    }
+
+  decoder->reserved = amount;
+
+  return TRUE;
+}
 
 static void
 on_size_prepared (GdkPixbufLoader *loader,
@@ -796,6 +875,12 @@ on_size_prepared (GdkPixbufLoader *loader,
       return;
     }
 
+  if (!decoder_reserve (decoder, width, height))
+    {
+      gdk_pixbuf_loader_set_size (loader, 0, 0);
+      return;
+    }
+
   if (decoder->format->scale_after)
     return;
 
@@ -807,13 +892,15 @@ on_size_prepared (GdkPixbufLoader *loader,
 }
 
 static void
-decoder_init (Decoder    *decoder,
-              const char *name,
-              GazeDetail  detail)
+decoder_init (Decoder      *decoder,
+              const char   *name,
+              GazeDetail    detail,
+              GCancellable *cancellable)
 {
   memset (decoder, 0, sizeof *decoder);
   decoder->name = name;
   decoder->detail = detail;
+  decoder->cancellable = cancellable;
 }
 
 static void
@@ -829,6 +916,12 @@ decoder_clear (Decoder *decoder)
     }
 
   g_clear_pointer (&decoder->held, g_byte_array_unref);
+
+  if (decoder->reserved > 0)
+    {
+      release_budget (decoder->reserved);
+      decoder->reserved = 0;
+    }
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Decoder, decoder_clear)
@@ -841,6 +934,9 @@ decoder_set_error (Decoder  *decoder,
   g_debug ("Could not decode “%s”: %s",
            decoder->name,
            loader_error != NULL ? loader_error->message : "no reason given");
+
+  if (decoder->cancelled && g_cancellable_set_error_if_cancelled (decoder->cancellable, error))
+    return;
 
   if (decoder->size_refused)
     set_size_error (error, decoder->name, decoder->format, decoder->width, decoder->height);
@@ -915,7 +1011,7 @@ decoder_write_loader (Decoder       *decoder,
     return FALSE;
 
   if (!gdk_pixbuf_loader_write (decoder->loader, data, len, &local_error) ||
-      decoder->size_refused)
+      decoder->size_refused || decoder->cancelled)
     {
       decoder_set_error (decoder, local_error, error);
       return FALSE;
@@ -1002,6 +1098,13 @@ decoder_write_held (Decoder  *decoder,
           set_size_error (error, decoder->name, decoder->format, heif.width, heif.height);
           return FALSE;
         }
+
+      /* libheif decodes before it tells the loader the size. */
+      if (!decoder_reserve (decoder, heif.width, heif.height))
+        {
+          g_cancellable_set_error_if_cancelled (decoder->cancellable, error);
+          return FALSE;
+        }
     }
 
   return decoder_write_loader (decoder, held->data, held->len, error);
@@ -1027,7 +1130,8 @@ decoder_close (Decoder  *decoder,
     }
 
   /* Some modules only look at the data, and report its size, on close. */
-  if (!gdk_pixbuf_loader_close (decoder->loader, &local_error) || decoder->size_refused)
+  if (!gdk_pixbuf_loader_close (decoder->loader, &local_error) ||
+      decoder->size_refused || decoder->cancelled)
     {
       decoder_set_error (decoder, local_error, error);
       return NULL;
@@ -1607,7 +1711,7 @@ gaze_image_prepare_bytes (GBytes        *bytes,
       return NULL;
     }
 
-  decoder_init (&decoder, name, detail);
+  decoder_init (&decoder, name, detail, cancellable);
 
   for (offset = 0; offset < size; offset += CHUNK_SIZE)
     {
@@ -1694,7 +1798,7 @@ gaze_image_prepare_file (GFile         *file,
     }
 
   buffer = g_malloc (CHUNK_SIZE);
-  decoder_init (&decoder, name, detail);
+  decoder_init (&decoder, name, detail, cancellable);
 
   do
     {
