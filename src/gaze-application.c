@@ -20,6 +20,7 @@ struct _GazeApplication
 
   GSettings      *settings;
   GazeClient     *client;
+  GazeImageCache *image_cache;
 };
 
 G_DEFINE_FINAL_TYPE (GazeApplication, gaze_application, ADW_TYPE_APPLICATION)
@@ -132,6 +133,7 @@ gaze_application_dispose (GObject *object)
   GazeApplication *self = (GazeApplication *)object;
 
   g_clear_object (&self->client);
+  g_clear_object (&self->image_cache);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (gaze_application_parent_class)->dispose (object);
@@ -230,6 +232,7 @@ gaze_application_init (GazeApplication *self)
 
   self->settings = g_settings_new (APP_ID);
   self->client = gaze_client_new ();
+  self->image_cache = gaze_image_cache_new (GAZE_IMAGE_CACHE_DEFAULT_MAX_SIZE);
 
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
   g_application_set_option_context_description (G_APPLICATION (self),
@@ -277,4 +280,17 @@ gaze_application_get_client (GazeApplication *self)
   g_return_val_if_fail (GAZE_IS_APPLICATION (self), NULL);
 
   return self->client;
+}
+
+/**
+ * gaze_application_get_image_cache:
+ *
+ * Returns: (transfer none): the photos prepared so far, shared by the windows
+ */
+GazeImageCache *
+gaze_application_get_image_cache (GazeApplication *self)
+{
+  g_return_val_if_fail (GAZE_IS_APPLICATION (self), NULL);
+
+  return self->image_cache;
 }

@@ -8,6 +8,7 @@
 #include <adwaita.h>
 
 #include "gaze-client.h"
+#include "gaze-image-cache.h"
 
 G_BEGIN_DECLS
 
@@ -18,5 +19,6 @@ G_DECLARE_FINAL_TYPE (GazeApplication, gaze_application, GAZE, APPLICATION, AdwA
 GazeApplication *gaze_application_new          (void);
 GSettings       *gaze_application_get_settings (GazeApplication *self);
 GazeClient      *gaze_application_get_client   (GazeApplication *self);
+GazeImageCache  *gaze_application_get_image_cache (GazeApplication *self);
 
 G_END_DECLS

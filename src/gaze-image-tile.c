@@ -18,6 +18,7 @@ struct _GazeImageTile
 {
   GtkWidget     parent_instance;
 
+  GazeImageCache *cache;
   GCancellable *cancellable;
   GazeImage    *image;
   char         *name;
@@ -121,7 +122,7 @@ gaze_image_tile_prepared_cb (GObject      *object,
 
   g_assert (GAZE_IS_IMAGE_TILE (self));
 
-  if (!(image = gaze_image_prepare_finish (result, &error)))
+  if (!(image = gaze_image_cache_prepare_finish (GAZE_IMAGE_CACHE (object), result, &error)))
     {
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_signal_emit (self, signals[FAILED], 0, error);
@@ -184,6 +185,7 @@ gaze_image_tile_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_object (&self->image);
+  g_clear_object (&self->cache);
   g_clear_object (&self->file);
   g_clear_pointer (&self->bytes, g_bytes_unref);
   g_clear_pointer (&self->name, g_free);
@@ -301,11 +303,12 @@ gaze_image_tile_prepare (GazeImageTile *self)
   gtk_label_set_label (self->size_label, _("Preparing…"));
 
   if (self->file != NULL)
-    gaze_image_prepare_file_async (self->file, self->detail, self->cancellable,
-                                   gaze_image_tile_prepared_cb, g_object_ref (self));
+    gaze_image_cache_prepare_file_async (self->cache, self->file, self->detail, self->cancellable,
+                                         gaze_image_tile_prepared_cb, g_object_ref (self));
   else
-    gaze_image_prepare_bytes_async (self->bytes, self->name, self->detail, self->cancellable,
-                                    gaze_image_tile_prepared_cb, g_object_ref (self));
+    gaze_image_cache_prepare_bytes_async (self->cache, self->bytes, self->name, self->detail,
+                                          self->cancellable,
+                                          gaze_image_tile_prepared_cb, g_object_ref (self));
 }
 
 static void
@@ -345,21 +348,25 @@ gaze_image_tile_set_detail (GazeImageTile *self,
 
 /**
  * gaze_image_tile_new_for_file:
+ * @cache: where prepared photos are kept
  * @file: the photo
  * @detail: how closely the model should look at it
  *
  * Returns: (transfer floating): a tile that starts preparing @file at once
  */
 GazeImageTile *
-gaze_image_tile_new_for_file (GFile      *file,
-                              GazeDetail  detail)
+gaze_image_tile_new_for_file (GazeImageCache *cache,
+                              GFile          *file,
+                              GazeDetail      detail)
 {
   GazeImageTile *self;
   g_autofree char *basename = NULL;
 
+  g_return_val_if_fail (GAZE_IS_IMAGE_CACHE (cache), NULL);
   g_return_val_if_fail (G_IS_FILE (file), NULL);
 
   self = g_object_new (GAZE_TYPE_IMAGE_TILE, NULL);
+  self->cache = g_object_ref (cache);
   basename = g_file_get_basename (file);
   gaze_image_tile_set_name (self, basename ? basename : _("Photo"));
   self->file = g_object_ref (file);
@@ -371,6 +378,7 @@ gaze_image_tile_new_for_file (GFile      *file,
 
 /**
  * gaze_image_tile_new_for_bytes:
+ * @cache: where prepared photos are kept
  * @bytes: an encoded image, as pasted or dropped
  * @name: what to call it
  * @detail: how closely the model should look at it
@@ -378,16 +386,19 @@ gaze_image_tile_new_for_file (GFile      *file,
  * Returns: (transfer floating): a tile that starts preparing @bytes at once
  */
 GazeImageTile *
-gaze_image_tile_new_for_bytes (GBytes     *bytes,
-                               const char *name,
-                               GazeDetail  detail)
+gaze_image_tile_new_for_bytes (GazeImageCache *cache,
+                               GBytes         *bytes,
+                               const char     *name,
+                               GazeDetail      detail)
 {
   GazeImageTile *self;
 
+  g_return_val_if_fail (GAZE_IS_IMAGE_CACHE (cache), NULL);
   g_return_val_if_fail (bytes != NULL, NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
   self = g_object_new (GAZE_TYPE_IMAGE_TILE, NULL);
+  self->cache = g_object_ref (cache);
   gaze_image_tile_set_name (self, name);
   self->bytes = g_bytes_ref (bytes);
   gaze_image_tile_set_detail (self, detail);

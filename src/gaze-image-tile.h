@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "gaze-image.h"
+#include "gaze-image-cache.h"
 
 G_BEGIN_DECLS
 
@@ -15,11 +16,13 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (GazeImageTile, gaze_image_tile, GAZE, IMAGE_TILE, GtkWidget)
 
-GazeImageTile *gaze_image_tile_new_for_file  (GFile         *file,
-                                              GazeDetail     detail);
-GazeImageTile *gaze_image_tile_new_for_bytes (GBytes        *bytes,
-                                              const char    *name,
-                                              GazeDetail     detail);
+GazeImageTile *gaze_image_tile_new_for_file  (GazeImageCache *cache,
+                                              GFile          *file,
+                                              GazeDetail      detail);
+GazeImageTile *gaze_image_tile_new_for_bytes (GazeImageCache *cache,
+                                              GBytes         *bytes,
+                                              const char     *name,
+                                              GazeDetail      detail);
 GazeImage     *gaze_image_tile_get_image     (GazeImageTile *self);
 gboolean       gaze_image_tile_get_busy      (GazeImageTile *self);
 GdkTexture    *gaze_image_tile_create_thumbnail (GdkPixbuf   *pixbuf,

@@ -62,6 +62,7 @@ struct _GazeWindow
 
   GSettings            *settings;
   GazeClient           *client;
+  GazeImageCache       *image_cache;
   GazeConversation     *conversation;
 
   /* The question in flight, or NULL. */
@@ -918,7 +919,7 @@ gaze_window_attach_file (GazeWindow *self,
   if (!gaze_window_has_room (self, name))
     return;
 
-  gaze_window_add_tile (self, gaze_image_tile_new_for_file (file, gaze_window_get_detail (self)));
+  gaze_window_add_tile (self, gaze_image_tile_new_for_file (self->image_cache, file, gaze_window_get_detail (self)));
 }
 
 /**
@@ -941,7 +942,8 @@ gaze_window_attach_bytes (GazeWindow *self,
   if (!gaze_window_has_room (self, name))
     return;
 
-  gaze_window_add_tile (self, gaze_image_tile_new_for_bytes (bytes, name, gaze_window_get_detail (self)));
+  gaze_window_add_tile (self, gaze_image_tile_new_for_bytes (self->image_cache, bytes, name,
+                                                             gaze_window_get_detail (self)));
 }
 
 /**
@@ -1312,6 +1314,7 @@ gaze_window_load_application (GazeWindow      *self,
 
   self->settings = g_object_ref (gaze_application_get_settings (app));
   self->client = g_object_ref (gaze_application_get_client (app));
+  self->image_cache = g_object_ref (gaze_application_get_image_cache (app));
 
   gtk_window_set_default_size (GTK_WINDOW (self),
                                g_settings_get_int (self->settings, "window-width"),
@@ -1353,6 +1356,7 @@ gaze_window_dispose (GObject *object)
 
   g_clear_object (&self->conversation);
   g_clear_object (&self->client);
+  g_clear_object (&self->image_cache);
   g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (gaze_window_parent_class)->dispose (object);

@@ -389,6 +389,50 @@ test_window_stop_keeps_partial (void)
 }
 
 static void
+test_window_detail_toggle (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_BUILT, "window-toggle.jpg", NULL);
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 3000, 2000);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  GazeImageCache *cache = gaze_application_get_image_cache (app);
+  GtkToggleButton *low, *high;
+  GazeImageTile *tile;
+  GazeWindow *window;
+  guint cached;
+
+  gdk_pixbuf_fill (pixbuf, 0x406080ff);
+  g_assert_true (gdk_pixbuf_save (pixbuf, path, "jpeg", NULL, NULL));
+
+  window = gaze_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  gaze_window_attach_file (window, file);
+  wait_until (tiles_ready, window);
+
+  tile = GAZE_IMAGE_TILE (find_widget (GTK_WIDGET (window), GAZE_TYPE_IMAGE_TILE, 0));
+  low = GTK_TOGGLE_BUTTON (find_widget (GTK_WIDGET (tile), GTK_TYPE_TOGGLE_BUTTON, 0));
+  high = GTK_TOGGLE_BUTTON (find_widget (GTK_WIDGET (tile), GTK_TYPE_TOGGLE_BUTTON, 1));
+
+  gtk_toggle_button_set_active (low, TRUE);
+  wait_until (tiles_ready, window);
+  g_assert_cmpint (gaze_image_get_width (gaze_image_tile_get_image (tile)), ==, 512);
+  g_assert_cmpint (gaze_image_get_detail (gaze_image_tile_get_image (tile)), ==, GAZE_DETAIL_LOW);
+
+  gtk_toggle_button_set_active (high, TRUE);
+  wait_until (tiles_ready, window);
+  g_assert_cmpint (gaze_image_get_width (gaze_image_tile_get_image (tile)), ==, 1152);
+
+  /* Back to low: the cache has it, nothing is prepared again. */
+  cached = gaze_image_cache_get_n_images (cache);
+  gtk_toggle_button_set_active (low, TRUE);
+  wait_until (tiles_ready, window);
+  g_assert_cmpint (gaze_image_get_width (gaze_image_tile_get_image (tile)), ==, 512);
+  g_assert_cmpuint (gaze_image_cache_get_n_images (cache), ==, cached);
+
+  destroy_window (GTK_WIDGET (window));
+  g_unlink (path);
+}
+
+static void
 activate_cb (GApplication *application)
 {
   /* The tests create their own windows. */
@@ -422,6 +466,7 @@ main (int   argc,
   g_test_add_func ("/window/rate-limit-retry", test_window_rate_limit_retry);
   g_test_add_func ("/window/preferences", test_window_preferences);
   g_test_add_func ("/window/stop-keeps-partial", test_window_stop_keeps_partial);
+  g_test_add_func ("/window/detail-toggle", test_window_detail_toggle);
 
   g_application_run (G_APPLICATION (app), 0, NULL);
   g_object_unref (app);
