@@ -876,11 +876,11 @@ gaze_window_has_room (GazeWindow *self,
 {
   g_autofree char *message = NULL;
 
-  if (gaze_window_count_tiles (self, NULL) < GAZE_MAX_IMAGES)
+  if (gaze_window_count_tiles (self, NULL) < GAZE_MAX_IMAGES_PER_MESSAGE)
     return TRUE;
 
   message = g_strdup_printf (_("A question can carry at most %d photos. Remove one to add “%s”."),
-                             GAZE_MAX_IMAGES, name);
+                             GAZE_MAX_IMAGES_PER_MESSAGE, name);
   gaze_window_toast (self, message);
 
   return FALSE;

@@ -13,8 +13,6 @@ G_BEGIN_DECLS
 
 #define GAZE_TYPE_WINDOW (gaze_window_get_type ())
 
-#define GAZE_MAX_IMAGES 10
-
 G_DECLARE_FINAL_TYPE (GazeWindow, gaze_window, GAZE, WINDOW, AdwApplicationWindow)
 
 GazeWindow *gaze_window_new          (GazeApplication *application);

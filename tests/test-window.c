@@ -428,6 +428,13 @@ test_window_detail_toggle (void)
   g_assert_cmpint (gaze_image_get_width (gaze_image_tile_get_image (tile)), ==, 512);
   g_assert_cmpuint (gaze_image_cache_get_n_images (cache), ==, cached);
 
+  /* Ten photos at most: the eleventh is refused with a sentence, the ten
+   * stay.
+   */
+  for (guint i = 0; i < GAZE_MAX_IMAGES_PER_MESSAGE + 1; i++)
+    gaze_window_attach_file (window, file);
+  g_assert_cmpuint (gaze_window_get_n_attachments (window), ==, GAZE_MAX_IMAGES_PER_MESSAGE);
+
   destroy_window (GTK_WIDGET (window));
   g_unlink (path);
 }
