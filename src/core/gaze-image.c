@@ -7,6 +7,9 @@
 
 #include "config.h"
 
+#include <errno.h>
+#include <sys/resource.h>
+
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -17,6 +20,7 @@
 #define CHUNK_SIZE       (64 * 1024)
 #define HEAD_SIZE        64
 #define MAX_WORKERS      4
+#define WORKER_NICENESS  10
 #define WHOLE_FILE       G_MAXSIZE
 #define JPEG_QUALITY     "85"
 
@@ -1876,7 +1880,20 @@ static void
 prepare_pool_func (gpointer data,
                    gpointer user_data G_GNUC_UNUSED)
 {
+  static GPrivate lowered;
   g_autoptr(GTask) task = data;
+
+  /* Decoding yields to the thread that draws the window: on Linux the nice
+   * value belongs to each thread, so this lowers only the worker.
+   */
+  if (g_private_get (&lowered) == NULL)
+    {
+#ifdef __linux__
+      if (setpriority (PRIO_PROCESS, 0, WORKER_NICENESS) != 0)
+        g_debug ("Could not lower the priority of an image worker: %s", g_strerror (errno));
+#endif
+      g_private_set (&lowered, GINT_TO_POINTER (1));
+    }
 
   prepare_thread (task, NULL, g_task_get_task_data (task), g_task_get_cancellable (task));
 }
