@@ -295,8 +295,9 @@ gaze_turn_view_set_finished (GazeTurnView *self,
       g_autofree char *usage = NULL;
 
       /* Translators: the tokens a question (with its photos) and its answer used */
-      usage = g_strdup_printf (_("%" G_GINT64_FORMAT " + %" G_GINT64_FORMAT " tokens"),
-                               prompt_tokens, completion_tokens);
+      usage = g_strdup_printf (_("%u + %u tokens"),
+                               (guint)MIN (prompt_tokens, G_MAXUINT),
+                               (guint)MIN (completion_tokens, G_MAXUINT));
       gtk_label_set_label (self->usage_label, usage);
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->usage_label),
                                    _("Tokens of the question and its photos, plus tokens of the answer"));

@@ -746,10 +746,11 @@ set_size_error (GError           **error,
     g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_LARGE,
                  /* Translators: the first %s is a file name, then width × height, then
                   * an image format such as “PNG” and the largest size Gaze takes in it. */
-                 _("“%s” is %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " pixels, more than "
+                 _("“%s” is %u × %u pixels, more than "
                    "Gaze can prepare: a %s image may have at most %d megapixels. "
                    "Scale it down and attach it again."),
-                 name, width, height, format->name, (int) (format->max_pixels / MEGAPIXELS (1)));
+                 name, (guint) MIN (width, G_MAXUINT), (guint) MIN (height, G_MAXUINT),
+                 format->name, (int) (format->max_pixels / MEGAPIXELS (1)));
 }
 
 static void
