@@ -15,13 +15,14 @@
 #
 # It needs a display, a D-Bus session bus and the accessibility bus, and it
 # makes them itself: it starts a private Xvfb (which picks a free display
-# with -displayfd) and runs again inside `dbus-run-session`. There GTK asks
-# the session bus for org.a11y.Bus, and D-Bus activation starts
-# at-spi-bus-launcher (from at-spi2-core), which starts the registry. The
-# keys it types go to that private display only, so running it by hand from
-# a desktop session is safe. It exits 77 (skipped) only when no display can
-# be started (no Xvfb or dbus-run-session) or pyatspi is missing, and it
-# gives up after DEADLINE seconds, ending every process it started.
+# with -displayfd) and a private session bus, as dbus-run-session does, and
+# runs again inside them. There GTK asks the session bus for org.a11y.Bus,
+# and D-Bus activation starts at-spi-bus-launcher (from at-spi2-core), which
+# starts the registry. The keys it types go to that private display only, so
+# running it by hand from a desktop session is safe. It exits 77 (skipped)
+# only when no display can be started (no Xvfb or dbus-daemon) or pyatspi
+# is missing, and it gives up after DEADLINE seconds (four times as long
+# under sanitizers), ending every process it started.
 #
 # Environment: GAZE_BINARY (the uninstalled gaze), GAZE_FAKE_AZURE (the
 # loopback server), GSETTINGS_SCHEMA_DIR (the build tree's compiled schema).
@@ -38,7 +39,22 @@ import tempfile
 import time
 
 SKIP = 77
-DEADLINE = 60
+STARTED = time.monotonic()
+
+
+def built_with_sanitizers(path):
+    try:
+        with open(path or "", "rb") as f:
+            data = f.read()
+    except OSError:
+        return False
+    return b"__asan_init" in data or b"__ubsan_handle" in data
+
+
+# AddressSanitizer slows GTK down several times over, and every AT-SPI
+# question waits for the application: under sanitizers, waits are longer.
+SLOWDOWN = 4 if built_with_sanitizers(os.environ.get("GAZE_BINARY")) else 1
+DEADLINE = 60 * SLOWDOWN
 KEY = "gz-test-3f9a61c0e7b24d58"
 DEPLOYMENT = "gpt4v"
 QUESTION = "What colour is the sky in these photos?"
@@ -66,7 +82,7 @@ class Failure(Exception):
 
 
 def log(message):
-    print(f"# {message}", flush=True)
+    print(f"# [{time.monotonic() - STARTED:5.1f} s] {message}", flush=True)
 
 
 def skip(message):
@@ -90,57 +106,116 @@ def python_with_pyatspi():
     return None
 
 
+def read_line_from(fd, timeout):
+    """The first line a child writes to @fd, or "" if none comes in time."""
+    sel = selectors.DefaultSelector()
+    sel.register(fd, selectors.EVENT_READ)
+    data = b""
+    end = time.monotonic() + timeout
+    while b"\n" not in data:
+        left = end - time.monotonic()
+        if left <= 0 or not sel.select(left):
+            break
+        chunk = os.read(fd, 256)
+        if not chunk:
+            break
+        data += chunk
+    return data.decode(errors="replace").split("\n")[0].strip()
+
+
 def run_in_private_session(python):
-    """Runs this script again inside its own Xvfb and its own D-Bus session,
-    and returns its exit status.
+    """Runs this script again with a private Xvfb, D-Bus session bus and
+    runtime folder, and returns its exit status.
 
     The X server picks a free display itself (-displayfd), which xvfb-run -a
     cannot do safely while other tests start theirs in parallel: two of them
     may pick the same number and the loser runs on the winner's display. A
     private display also keeps the keys this test types away from a
-    developer's desktop."""
+    developer's desktop. Everything started here, the services that D-Bus
+    activates included, shares one process group, which ends with the test
+    even when the test hangs."""
     xvfb = shutil.which("Xvfb")
-    dbus_run_session = shutil.which("dbus-run-session")
+    dbus_daemon = shutil.which("dbus-daemon")
     if xvfb is None:
         skip("no display can be started: Xvfb (package xvfb) is not installed")
-    if dbus_run_session is None:
-        skip("no D-Bus session can be started: dbus-run-session (package dbus) is not installed")
+    if dbus_daemon is None:
+        skip("no D-Bus session can be started: dbus-daemon (package dbus) is not installed")
 
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1024x768x24",
-                               "-nolisten", "tcp", "-noreset"],
-                              pass_fds=(write_fd,), stdout=subprocess.DEVNULL)
-    os.close(write_fd)
-    session = None
-    try:
-        sel = selectors.DefaultSelector()
-        sel.register(read_fd, selectors.EVENT_READ)
-        number = os.read(read_fd, 64).decode().strip() if sel.select(15) else ""
-        if not number.isdigit():
-            print("FAIL: Xvfb did not start", flush=True)
-            return 1
+    group = None
+    procs = []
 
-        env = dict(os.environ, DISPLAY=f":{number}", **{REEXEC_MARK: "1"})
-        for name in ("WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "AT_SPI_BUS_ADDRESS",
-                     "XAUTHORITY"):
-            env.pop(name, None)
-        session = subprocess.Popen([dbus_run_session, "--", python,
-                                    os.path.abspath(__file__)], env=env)
+    def spawn(argv, **kwargs):
+        nonlocal group
+        # A group of their own in this session: the first child leads it.
+        leader = group or 0
+        kwargs["preexec_fn"] = lambda: os.setpgid(0, leader)
+        proc = subprocess.Popen(argv, **kwargs)
+        procs.append(proc)
+        if group is None:
+            group = proc.pid
+        return proc
+
+    with tempfile.TemporaryDirectory(prefix="gaze-atspi-session-") as runtime_dir:
         try:
-            return session.wait(timeout=DEADLINE + 20)
-        except subprocess.TimeoutExpired:
-            print(f"FAIL: the session did not end within {DEADLINE + 20} s", flush=True)
-            return 1
-    finally:
-        os.close(read_fd)
-        for proc in (session, server):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            read_fd, write_fd = os.pipe()
+            spawn([xvfb, "-displayfd", str(write_fd), "-screen", "0", "1024x768x24",
+                   "-nolisten", "tcp", "-noreset"],
+                  pass_fds=(write_fd,), stdout=subprocess.DEVNULL)
+            os.close(write_fd)
+            number = read_line_from(read_fd, 15)
+            os.close(read_fd)
+            if not number.isdigit():
+                print("FAIL: Xvfb did not start", flush=True)
+                return 1
+
+            env = dict(os.environ, DISPLAY=f":{number}", XDG_RUNTIME_DIR=runtime_dir,
+                       **{REEXEC_MARK: "1"})
+            for name in ("WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS", "AT_SPI_BUS_ADDRESS",
+                         "XAUTHORITY"):
+                env.pop(name, None)
+
+            read_fd, write_fd = os.pipe()
+            spawn([dbus_daemon, "--session", "--nofork", f"--print-address={write_fd}"],
+                  pass_fds=(write_fd,), env=env, stdout=subprocess.DEVNULL)
+            os.close(write_fd)
+            address = read_line_from(read_fd, 15)
+            os.close(read_fd)
+            if not address:
+                print("FAIL: the D-Bus session bus did not start", flush=True)
+                return 1
+            env["DBUS_SESSION_BUS_ADDRESS"] = address
+
+            test = spawn([python, os.path.abspath(__file__)], env=env)
+            try:
+                return test.wait(timeout=DEADLINE + 15)
+            except subprocess.TimeoutExpired:
+                print(f"FAIL: the test did not end within {DEADLINE + 15} s", flush=True)
+                return 1
+        finally:
+            if group is not None:
+                stop_group(group, procs)
+
+
+def stop_group(group, procs):
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(group, sig)
+        except ProcessLookupError:
+            return
+        end = time.monotonic() + 5
+        for proc in procs:
+            try:
+                proc.wait(timeout=max(0.1, end - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+        # The services that D-Bus started are not our children: ask the
+        # group itself whether anyone is left.
+        while time.monotonic() < end:
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
 
 
 class Children:
@@ -200,7 +275,7 @@ def write_photo(path, width, height, rgba, file_type):
 
 
 def wait_for(what, predicate, timeout=15, interval=0.2):
-    end = time.monotonic() + timeout
+    end = time.monotonic() + timeout * SLOWDOWN
     while True:
         result = predicate()
         if result:
@@ -223,7 +298,8 @@ class Tree:
     def __init__(self, pyatspi):
         self.pyatspi = pyatspi
 
-    def walk(self, root):
+    def walk(self, root, from_end=False):
+        """The nodes under @root in reading order, or from the last one."""
         stack = [root]
         while stack:
             node = stack.pop()
@@ -234,26 +310,29 @@ class Tree:
                 count = node.childCount
             except Exception:
                 continue
-            stack.extend(node.getChildAtIndex(i) for i in reversed(range(count)))
+            order = range(count) if from_end else reversed(range(count))
+            stack.extend(node.getChildAtIndex(i) for i in order)
 
-    def find_all(self, root, role=None, name=None, showing=False):
-        found = []
-        for node in self.walk(root):
-            try:
-                if role is not None and node.getRole() != role:
-                    continue
-                if name is not None and not (name(node.name) if callable(name) else node.name == name):
-                    continue
-                if showing and not self.is_shown(node):
-                    continue
-            except Exception:
-                continue
-            found.append(node)
-        return found
+    def matches(self, node, role=None, name=None, showing=False, state=None):
+        try:
+            if role is not None and node.getRole() != role:
+                return False
+            if name is not None and not (name(node.name) if callable(name) else node.name == name):
+                return False
+            if state is not None and not self.has_state(node, state):
+                return False
+            return not showing or self.is_shown(node)
+        except Exception:
+            return False
 
-    def find(self, root, role=None, name=None, showing=False):
-        found = self.find_all(root, role, name, showing)
-        return found[0] if found else None
+    def find(self, root, role=None, name=None, showing=False, state=None, from_end=False):
+        """The first node under @root that matches, in reading order (or
+        from the end). Every node costs a few calls to the application, so
+        the walk stops there."""
+        for node in self.walk(root, from_end):
+            if self.matches(node, role, name, showing, state):
+                return node
+        return None
 
     def has_state(self, node, state):
         return node.getState().contains(state)
@@ -352,17 +431,15 @@ def attach_with_open_dialog(pyatspi, tree, app, window, path):
     def location_entry():
         pyatspi.Registry.generateKeyboardEvent(0, "/", pyatspi.KEY_STRING)
         time.sleep(0.3)
-        for node in tree.find_all(chooser, pyatspi.ROLE_TEXT):
-            if tree.has_state(node, pyatspi.STATE_FOCUSED):
-                return node
-        return None
+        return tree.find(chooser, pyatspi.ROLE_TEXT, state=pyatspi.STATE_FOCUSED)
 
     entry = wait_for("the file chooser's location entry", location_entry, timeout=10, interval=0.2)
     if not entry.queryEditableText().setTextContents(path):
         raise Failure("the file chooser's location entry refused the path")
 
+    # The dialog's buttons come after the whole file chooser.
     attach = tree.find(chooser, pyatspi.ROLE_PUSH_BUTTON,
-                       lambda name: "Attach" in button_words(name or ""))
+                       lambda name: "Attach" in button_words(name or ""), from_end=True)
     if attach is None:
         raise Failure("the file chooser has no Attach button")
     click(attach)
@@ -416,8 +493,9 @@ def run(children, tmp):
                         ("GSETTINGS_SCHEMA_DIR", schema_dir)):
         if not value:
             raise Failure(f"{name} is not set; run this test with meson test")
+    # The app runs in a temporary folder.
+    gaze, fake_azure, schema_dir = (os.path.abspath(p) for p in (gaze, fake_azure, schema_dir))
 
-    started = time.monotonic()
     server = children.start([fake_azure], stdout=subprocess.PIPE)
     endpoint = read_endpoint(server, 10)
     log(f"fake Azure at {endpoint}")
@@ -464,15 +542,15 @@ def run(children, tmp):
     window = wait_for("the main window",
                       lambda: tree.find(app, pyatspi.ROLE_FRAME, "Gaze"))
     try:
-        drive(pyatspi, tree, app, window, server, second, started)
+        drive(pyatspi, tree, app, window, server, second)
     except Failure:
         print("# The window's accessible tree:", flush=True)
         print(tree.dump(window), flush=True)
         raise
 
 
-def drive(pyatspi, tree, app, window, server, second, started):
-    log(f"window after {time.monotonic() - started:.1f} s")
+def drive(pyatspi, tree, app, window, server, second):
+    log("the window is up")
 
     tile = wait_for("photo.jpg from the command line, ready",
                     lambda: photo_tile(pyatspi, tree, window, "photo.jpg"))
@@ -552,7 +630,7 @@ def drive(pyatspi, tree, app, window, server, second, started):
     if problems:
         raise Failure(f"{len(problems)} control(s) a screen reader cannot name")
 
-    log(f"done in {time.monotonic() - started:.1f} s")
+    log("done")
 
 
 def on_signal(signum, frame):
