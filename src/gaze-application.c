@@ -157,7 +157,7 @@ gaze_application_about_action (GSimpleAction *action,
                                GVariant      *parameter,
                                gpointer       user_data)
 {
-  static const char *developers[] = { "The Gaze developers", NULL };
+  const char *developers[] = { _("The Gaze developers"), NULL };
   GazeApplication *self = user_data;
   GtkWindow *window;
 
@@ -174,7 +174,7 @@ gaze_application_about_action (GSimpleAction *action,
                          "issue-url", "https://github.com/gazeapp/gaze/issues",
                          "comments", _("Ask questions about your photos, answered by the vision model you deployed on Azure OpenAI."),
                          "developers", developers,
-                         "copyright", "© 2026 The Gaze developers",
+                         "copyright", _("© 2026 The Gaze developers"),
                          "license-type", GTK_LICENSE_GPL_3_0,
                          "translator-credits", _("translator-credits"),
                          NULL);

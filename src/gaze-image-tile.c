@@ -32,6 +32,7 @@ struct _GazeImageTile
   GtkSpinner   *spinner;
   GtkLabel     *name_label;
   GtkLabel     *size_label;
+  GtkButton    *remove_button;
   GtkToggleButton *low_button;
   GtkToggleButton *high_button;
 };
@@ -93,6 +94,7 @@ gaze_image_tile_set_name (GazeImageTile *self,
                           const char    *name)
 {
   g_autofree char *description = NULL;
+  g_autofree char *remove_label = NULL;
 
   g_assert (GAZE_IS_IMAGE_TILE (self));
 
@@ -105,6 +107,13 @@ gaze_image_tile_set_name (GazeImageTile *self,
   description = g_strdup_printf (_("%s, preparing"), name);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, description,
+                                  -1);
+
+  /* Translators: the accessible name of the button that removes a photo;
+   * %s is the photo's file name */
+  remove_label = g_strdup_printf (_("Remove %s"), name);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->remove_button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, remove_label,
                                   -1);
 }
 
@@ -264,6 +273,7 @@ gaze_image_tile_class_init (GazeImageTileClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, spinner);
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, name_label);
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, size_label);
+  gtk_widget_class_bind_template_child (widget_class, GazeImageTile, remove_button);
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, low_button);
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, high_button);
 

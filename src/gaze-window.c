@@ -223,8 +223,9 @@ gaze_window_update_estimate (GazeWindow *self)
 
   tokens = gaze_tokens_for_images (images);
   size = g_format_size (bytes);
-  /* Translators: an estimate before sending, e.g. "About 1105 tokens for the photos · 412.3 kB" */
-  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+  text = g_strdup_printf (/* Translators: an estimate before sending, e.g.
+                           * "About 1105 tokens for the photos · 412.3 kB" */
+                          g_dngettext (GETTEXT_PACKAGE,
                                        "About %u token for the photos · %s",
                                        "About %u tokens for the photos · %s",
                                        tokens),

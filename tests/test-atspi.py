@@ -311,7 +311,13 @@ class Tree:
             except Exception:
                 continue
             order = range(count) if from_end else reversed(range(count))
-            stack.extend(node.getChildAtIndex(i) for i in order)
+            for i in order:
+                # While an answer streams in, its widgets are replaced: a
+                # child counted a moment ago may be gone when asked for.
+                try:
+                    stack.append(node.getChildAtIndex(i))
+                except Exception:
+                    continue
 
     def matches(self, node, role=None, name=None, showing=False, state=None):
         try:

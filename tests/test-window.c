@@ -143,16 +143,16 @@ static gboolean
 error_shown (gpointer data)
 {
   GtkWidget *window = data;
-  GtkWidget *retry = NULL;
+  GtkWidget *label = NULL;
 
   /* The error card holds the Retry button, shown with the card. */
-  for (guint i = 0; (retry = find_widget (window, GTK_TYPE_BUTTON, i)); i++)
+  for (guint i = 0; (label = find_widget (window, GTK_TYPE_LABEL, i)); i++)
     {
-      if (g_strcmp0 (gtk_button_get_label (GTK_BUTTON (retry)), "_Retry") == 0)
+      if (g_strcmp0 (gtk_label_get_label (GTK_LABEL (label)), "_Retry") == 0)
         break;
     }
 
-  return retry != NULL && gtk_widget_is_visible (retry);
+  return label != NULL && gtk_widget_is_visible (label);
 }
 
 static char *

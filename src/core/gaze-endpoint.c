@@ -278,7 +278,7 @@ gaze_endpoint_parse (const char  *text,
 
   if (g_ascii_strcasecmp (scheme, "http") == 0 && !gaze_endpoint_host_is_loopback (host))
     {
-      g_set_error (error, GAZE_ENDPOINT_ERROR, GAZE_ENDPOINT_ERROR_INSECURE,
+      g_set_error_literal (error, GAZE_ENDPOINT_ERROR, GAZE_ENDPOINT_ERROR_INSECURE,
                    _("Gaze sends your key only over a secure connection. Use the https:// address of your resource; plain http:// is allowed only for this computer."));
       return NULL;
     }
@@ -333,7 +333,7 @@ gaze_endpoint_resolve (const char  *text,
 
   if (self->deployment == NULL)
     {
-      g_set_error (error, GAZE_ENDPOINT_ERROR, GAZE_ENDPOINT_ERROR_NO_DEPLOYMENT,
+      g_set_error_literal (error, GAZE_ENDPOINT_ERROR, GAZE_ENDPOINT_ERROR_NO_DEPLOYMENT,
                    _("Enter the name of your deployment. It is listed under “Deployments” in Azure AI Foundry."));
       return NULL;
     }

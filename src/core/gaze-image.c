@@ -1639,7 +1639,7 @@ gaze_image_check_count (guint    n_images,
     return TRUE;
 
   excess = n_images - GAZE_MAX_IMAGES_PER_MESSAGE;
-  advice = g_strdup_printf (ngettext ("Remove %u photo to send it.",
+  advice = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Remove %u photo to send it.",
                                       "Remove %u photos to send it.",
                                       excess),
                             excess);

@@ -108,10 +108,13 @@ static gboolean
 fail_too_large (GazeSseParser  *self,
                 GError        **error)
 {
+  g_autofree char *limit = g_format_size (self->max_event_size);
+
   self->failed = TRUE;
+  /* Translators: %s is a size, such as “16.8 MB” */
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-               _("The service sent an event larger than %" G_GSIZE_FORMAT " bytes."),
-               self->max_event_size);
+               _("The service sent an event larger than %s."),
+               limit);
 
   return FALSE;
 }
