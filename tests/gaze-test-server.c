@@ -100,6 +100,7 @@ struct _GazeTestServer
   SoupServer         *server;
   GMainContext       *context;
   guint               port;
+  gboolean            tls;
   guint               delay_ms;
   guint               chunk_interval_ms;
   GQueue              queued;
@@ -1667,14 +1668,15 @@ reply_apply (Reply             *reply,
     soup_message_headers_replace (headers, "Content-Type", reply->content_type);
 
   /* A queued reply's headers win over the ones above; a name given twice
-   * is sent twice.
+   * is sent twice, and one given with no value is not sent at all.
    */
   soup_message_headers_iter_init (&iter, reply->headers);
   while (soup_message_headers_iter_next (&iter, &name, &value))
     {
       if (g_hash_table_add (replaced, g_ascii_strdown (name, -1)))
         soup_message_headers_remove (headers, name);
-      soup_message_headers_append (headers, name, value);
+      if (value[0] != '\0')
+        soup_message_headers_append (headers, name, value);
     }
 
   switch (reply->kind)
@@ -1933,6 +1935,27 @@ gaze_test_server_init (GazeTestServer *self)
   soup_server_add_handler (self->server, NULL, gaze_test_server_handle, self, NULL);
 }
 
+static gboolean
+gaze_test_server_listen (GazeTestServer          *self,
+                         guint                    port,
+                         SoupServerListenOptions  options,
+                         GError                 **error)
+{
+  GSList *uris;
+
+  g_assert (GAZE_IS_TEST_SERVER (self));
+
+  if (!soup_server_listen_local (self->server, port, options | SOUP_SERVER_LISTEN_IPV4_ONLY, error))
+    return FALSE;
+
+  uris = soup_server_get_uris (self->server);
+  g_assert (uris != NULL);
+  self->port = g_uri_get_port (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  return TRUE;
+}
+
 /**
  * gaze_test_server_new_for_port:
  * @port: the port to listen on, or 0 for any free one
@@ -1949,20 +1972,46 @@ gaze_test_server_new_for_port (guint    port,
                                GError **error)
 {
   g_autoptr(GazeTestServer) self = NULL;
-  GSList *uris;
 
   g_return_val_if_fail (port <= G_MAXUINT16, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   self = g_object_new (GAZE_TYPE_TEST_SERVER, NULL);
 
-  if (!soup_server_listen_local (self->server, port, SOUP_SERVER_LISTEN_IPV4_ONLY, error))
+  if (!gaze_test_server_listen (self, port, 0, error))
     return NULL;
 
-  uris = soup_server_get_uris (self->server);
-  g_assert (uris != NULL);
-  self->port = g_uri_get_port (uris->data);
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+  return g_steal_pointer (&self);
+}
+
+/**
+ * gaze_test_server_new_tls:
+ * @certificate: the certificate, with its private key, that the server shows
+ * @error: a location for a #GError
+ *
+ * Creates a server like gaze_test_server_new_for_port() on a free port,
+ * that speaks only HTTPS. Its endpoint starts with https://. Nothing
+ * trusts the test certificate, so a client that checks certificates
+ * must never get as far as sending a request.
+ *
+ * Returns: (transfer full) (nullable): the server, or %NULL if it cannot
+ *   listen or TLS is not available
+ */
+GazeTestServer *
+gaze_test_server_new_tls (GTlsCertificate  *certificate,
+                          GError          **error)
+{
+  g_autoptr(GazeTestServer) self = NULL;
+
+  g_return_val_if_fail (G_IS_TLS_CERTIFICATE (certificate), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  self = g_object_new (GAZE_TYPE_TEST_SERVER, NULL);
+  self->tls = TRUE;
+  soup_server_set_tls_certificate (self->server, certificate);
+
+  if (!gaze_test_server_listen (self, 0, SOUP_SERVER_LISTEN_HTTPS, error))
+    return NULL;
 
   return g_steal_pointer (&self);
 }
@@ -2001,14 +2050,15 @@ gaze_test_server_get_port (GazeTestServer *self)
  * gaze_test_server_dup_endpoint:
  * @self: a #GazeTestServer
  *
- * Returns: (transfer full): "http://127.0.0.1:PORT", without a trailing slash
+ * Returns: (transfer full): "http://127.0.0.1:PORT" ("https://" for a
+ *   server made with gaze_test_server_new_tls()), without a trailing slash
  */
 char *
 gaze_test_server_dup_endpoint (GazeTestServer *self)
 {
   g_return_val_if_fail (GAZE_IS_TEST_SERVER (self), NULL);
 
-  return g_strdup_printf ("http://127.0.0.1:%u", self->port);
+  return g_strdup_printf ("%s://127.0.0.1:%u", self->tls ? "https" : "http", self->port);
 }
 
 static void
@@ -2056,7 +2106,8 @@ gaze_test_server_queue (GazeTestServer     *self,
  *   and @body is not
  * @body: (nullable): the body
  * @headers: (nullable) (array zero-terminated=1): more headers, each as
- *   "Name: value"
+ *   "Name: value"; "Name:" with no value leaves out a header the server
+ *   would send, such as apim-request-id
  *
  * Makes the next request that has no reply queued before it get exactly
  * this answer, whatever it carries. The request is still recorded. A

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
@@ -34,6 +34,8 @@ G_DECLARE_FINAL_TYPE (GazeTestServer, gaze_test_server, GAZE, TEST_SERVER, GObje
 
 GazeTestServer *gaze_test_server_new                        (void);
 GazeTestServer *gaze_test_server_new_for_port               (guint                port,
+                                                             GError             **error);
+GazeTestServer *gaze_test_server_new_tls                    (GTlsCertificate     *certificate,
                                                              GError             **error);
 guint           gaze_test_server_get_port                   (GazeTestServer      *self);
 char           *gaze_test_server_dup_endpoint               (GazeTestServer      *self);

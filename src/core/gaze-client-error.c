@@ -233,22 +233,22 @@ gaze_client_error_should_retry (const GError *error,
 char *
 gaze_client_format_wait (gint64 ms)
 {
-  gint64 seconds = MAX (1, (ms + 999) / 1000);
-  gint64 minutes = (seconds + 59) / 60;
-  gint64 hours = (minutes + 59) / 60;
+  /* Plain ints, so that xgettext sees the conversions; no wait the
+   * service can ask for comes near G_MAXINT hours.
+   */
+  int seconds = (int)CLAMP ((ms + 999) / 1000, 1, G_MAXINT);
+  int minutes = (int)(((gint64)seconds + 59) / 60);
+  int hours = (minutes + 59) / 60;
 
   if (seconds < 90)
-    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " second",
-                                         "%" G_GINT64_FORMAT " seconds", seconds),
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d second", "%d seconds", seconds),
                             seconds);
 
   if (minutes < 90)
-    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " minute",
-                                         "%" G_GINT64_FORMAT " minutes", minutes),
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d minute", "%d minutes", minutes),
                             minutes);
 
-  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%" G_GINT64_FORMAT " hour",
-                                       "%" G_GINT64_FORMAT " hours", hours),
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%d hour", "%d hours", hours),
                           hours);
 }
 
@@ -459,6 +459,19 @@ shorten (const char *text)
   return g_strconcat (flat, "…", NULL);
 }
 
+/* The service's message, quoted before a sentence of ours, ends as a
+ * sentence does.
+ */
+static char *
+end_sentence (const char *text)
+{
+  if (g_str_has_suffix (text, ".") || g_str_has_suffix (text, "!") ||
+      g_str_has_suffix (text, "?") || g_str_has_suffix (text, "…"))
+    return g_strdup (text);
+
+  return g_strconcat (text, ".", NULL);
+}
+
 static GError *
 new_error (GazeClientError  code,
            gint64           retry_after_ms,
@@ -580,13 +593,21 @@ gaze_client_error_new_from_http (guint       status,
         {
           g_autofree char *short_message = shorten (message);
 
+          /* The service's words say what is wrong; what to do about it is
+           * in the question, the photos or the settings.
+           */
           if (short_message != NULL && short_message[0] != '\0' && param != NULL && param[0] != '\0')
             return new_error (GAZE_CLIENT_ERROR_BAD_REQUEST, -1, request_id,
-                              g_strdup_printf (_("Azure refused the request: %s (parameter “%s”)"),
+                              g_strdup_printf (_("Azure refused the request: “%s” (parameter “%s”). Check the question, the photos and the settings in Preferences, then try again."),
                                                short_message, param));
           if (short_message != NULL && short_message[0] != '\0')
-            return new_error (GAZE_CLIENT_ERROR_BAD_REQUEST, -1, request_id,
-                              g_strdup_printf (_("Azure refused the request: %s"), short_message));
+            {
+              g_autofree char *sentence = end_sentence (short_message);
+
+              return new_error (GAZE_CLIENT_ERROR_BAD_REQUEST, -1, request_id,
+                                g_strdup_printf (_("Azure refused the request: “%s” Check the question, the photos and the settings in Preferences, then try again."),
+                                                 sentence));
+            }
           return new_error (GAZE_CLIENT_ERROR_BAD_REQUEST, -1, request_id,
                             g_strdup (_("Azure refused the request without saying why. Check the API version in Preferences.")));
         }

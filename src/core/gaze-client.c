@@ -42,6 +42,7 @@ struct _GazeClient
 enum {
   PROP_0,
   PROP_STREAM_IDLE_TIMEOUT,
+  PROP_TIMEOUT,
   N_PROPS
 };
 
@@ -117,6 +118,10 @@ gaze_client_get_property (GObject    *object,
       g_value_set_uint (value, self->stream_idle_timeout);
       break;
 
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, gaze_client_get_timeout (self));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -134,6 +139,10 @@ gaze_client_set_property (GObject      *object,
     {
     case PROP_STREAM_IDLE_TIMEOUT:
       gaze_client_set_stream_idle_timeout (self, g_value_get_uint (value));
+      break;
+
+    case PROP_TIMEOUT:
+      gaze_client_set_timeout (self, g_value_get_uint (value));
       break;
 
     default:
@@ -160,6 +169,19 @@ gaze_client_class_init (GazeClientClass *klass)
   properties[PROP_STREAM_IDLE_TIMEOUT] =
     g_param_spec_uint ("stream-idle-timeout", NULL, NULL,
                        0, G_MAXUINT, DEFAULT_STREAM_IDLE_TIMEOUT_MS,
+                       (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GazeClient:timeout:
+   *
+   * How long, in seconds, connecting to the service (TLS included) and
+   * each read or write of a request may wait before the request fails
+   * with %GAZE_CLIENT_ERROR_TIMEOUT; 0 waits for ever. It is also the
+   * longest wait for the first byte of an answer.
+   */
+  properties[PROP_TIMEOUT] =
+    g_param_spec_uint ("timeout", NULL, NULL,
+                       0, G_MAXUINT, IO_TIMEOUT_SECONDS,
                        (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -226,41 +248,33 @@ gaze_client_set_stream_idle_timeout (GazeClient *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STREAM_IDLE_TIMEOUT]);
 }
 
-static GError *
-error_from_transport (const GError   *error,
-                      const Exchange *exchange)
+guint
+gaze_client_get_timeout (GazeClient *self)
 {
-  if (error->domain == G_TLS_ERROR)
-    return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_TLS,
-                                          _("The connection to the endpoint is not secure: its certificate was not accepted, so Gaze sent nothing. Check the endpoint in Preferences."),
-                                          NULL);
+  g_return_val_if_fail (GAZE_IS_CLIENT (self), 0);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
-    return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_TIMEOUT,
-                                          _("Azure OpenAI did not answer in time. Try again in a moment."),
-                                          NULL);
+  return soup_session_get_timeout (self->session);
+}
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
-      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
-    return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_NETWORK,
-                                          _("The connection broke before the answer arrived. Check your internet connection and try again."),
-                                          NULL);
+/**
+ * gaze_client_set_timeout:
+ * @self: a #GazeClient
+ * @seconds: how long connecting and each read or write may wait; 0 for ever
+ *
+ * Applies to the connections opened afterwards; the session keeps the
+ * value, so that there is only one.
+ */
+void
+gaze_client_set_timeout (GazeClient *self,
+                         guint       seconds)
+{
+  g_return_if_fail (GAZE_IS_CLIENT (self));
 
-  if (error->domain == G_RESOLVER_ERROR)
-    {
-      g_autofree char *message = g_strdup_printf (_("Gaze could not find “%s”. Check the resource name in Preferences and your internet connection."),
-                                                  exchange->host);
+  if (soup_session_get_timeout (self->session) == seconds)
+    return;
 
-      return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_NETWORK, message, NULL);
-    }
-
-  {
-    g_autofree char *message = g_strdup_printf (_("Gaze could not reach “%s”. Check your internet connection and the endpoint in Preferences."),
-                                                exchange->host);
-
-    return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_NETWORK, message, NULL);
-  }
+  soup_session_set_timeout (self->session, seconds);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
 }
 
 static const char *
@@ -275,6 +289,48 @@ static const char *
 exchange_get_request_id (Exchange *exchange)
 {
   return get_request_id (soup_message_get_response_headers (exchange->message));
+}
+
+/* A transport error says what to check. If the answer had started, its
+ * headers carry the id that support asks for.
+ */
+static GError *
+error_from_transport (const GError *error,
+                      Exchange     *exchange)
+{
+  const char *request_id = exchange_get_request_id (exchange);
+
+  if (error->domain == G_TLS_ERROR)
+    return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_TLS,
+                                          _("The connection to the endpoint is not secure: its certificate was not accepted, so Gaze sent nothing. Check the endpoint in Preferences."),
+                                          request_id);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_TIMEOUT,
+                                          _("Azure OpenAI did not answer in time. Try again in a moment."),
+                                          request_id);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
+    return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_NETWORK,
+                                          _("The connection broke before the answer arrived. Check your internet connection and try again."),
+                                          request_id);
+
+  if (error->domain == G_RESOLVER_ERROR)
+    {
+      g_autofree char *message = g_strdup_printf (_("Gaze could not find “%s”. Check the resource name in Preferences and your internet connection."),
+                                                  exchange->host);
+
+      return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_NETWORK, message, request_id);
+    }
+
+  {
+    g_autofree char *message = g_strdup_printf (_("Gaze could not reach “%s”. Check your internet connection and the endpoint in Preferences."),
+                                                exchange->host);
+
+    return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_NETWORK, message, request_id);
+  }
 }
 
 /* Both ways of asking send the same message; only what they accept back

@@ -29,6 +29,9 @@ typedef void (*GazeClientDeltaFunc) (const char *delta,
                                      gpointer    user_data);
 
 GazeClient *gaze_client_new                     (void);
+guint       gaze_client_get_timeout             (GazeClient          *self);
+void        gaze_client_set_timeout             (GazeClient          *self,
+                                                 guint                seconds);
 guint       gaze_client_get_stream_idle_timeout (GazeClient          *self);
 void        gaze_client_set_stream_idle_timeout (GazeClient          *self,
                                                  guint                ms);
