@@ -26,6 +26,7 @@ void          gaze_turn_view_set_finished (GazeTurnView *self,
                                            gint64        completion_tokens);
 void          gaze_turn_view_set_status (GazeTurnView *self,
                                          const char   *status);
+gboolean      gaze_turn_view_get_shown  (GazeTurnView *self);
 const char   *gaze_turn_view_get_answer (GazeTurnView *self);
 
 G_END_DECLS
