@@ -900,6 +900,35 @@ gaze_window_add_tile (GazeWindow    *self,
   gaze_window_update_actions (self);
 }
 
+typedef struct
+{
+  GazeWindow *window;
+  char       *name;
+} Download;
+
+static void
+gaze_window_downloaded_cb (GObject      *object,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  Download *download = user_data;
+  g_autoptr(GazeWindow) self = download->window;
+  g_autofree char *name = download->name;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_free (download);
+
+  if (!(bytes = gaze_client_download_finish (GAZE_CLIENT (object), result, &error)))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gaze_window_toast (self, error->message);
+      return;
+    }
+
+  gaze_window_attach_bytes (self, bytes, name);
+}
+
 /**
  * gaze_window_attach_file:
  * @self: a #GazeWindow
@@ -919,6 +948,20 @@ gaze_window_attach_file (GazeWindow *self,
   name = g_file_get_basename (file);
   if (!gaze_window_has_room (self, name))
     return;
+
+  /* A photo dragged from a web page comes as its address: Gaze fetches
+   * it itself rather than rely on a virtual file system.
+   */
+  if (g_file_has_uri_scheme (file, "http") || g_file_has_uri_scheme (file, "https"))
+    {
+      g_autofree char *uri = g_file_get_uri (file);
+      Download *download = g_new0 (Download, 1);
+
+      download->window = g_object_ref (self);
+      download->name = g_steal_pointer (&name);
+      gaze_client_download_async (self->client, uri, NULL, gaze_window_downloaded_cb, download);
+      return;
+    }
 
   gaze_window_add_tile (self, gaze_image_tile_new_for_file (self->image_cache, file, gaze_window_get_detail (self)));
 }

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
+#include <libsoup/soup.h>
+
 #include "gaze-client.h"
 #include "gaze-conversation.h"
 #include "gaze-test-server.h"
@@ -475,6 +477,100 @@ test_client_too_many_images (Fixture       *fixture,
   result_clear (&r);
 }
 
+static void
+photo_server_cb (SoupServer        *server,
+                 SoupServerMessage *message,
+                 const char        *path,
+                 GHashTable        *query,
+                 gpointer           user_data)
+{
+  GBytes *photo = user_data;
+
+  if (g_str_equal (path, "/photo.jpg"))
+    {
+      soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (message, "image/jpeg", SOUP_MEMORY_COPY,
+                                        g_bytes_get_data (photo, NULL), g_bytes_get_size (photo));
+    }
+  else if (g_str_equal (path, "/huge.jpg"))
+    {
+      /* Says it is larger than anything worth downloading. */
+      soup_message_headers_set_content_length (soup_server_message_get_response_headers (message),
+                                               (goffset)GAZE_CLIENT_MAX_DOWNLOAD_SIZE + 1);
+      soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+      soup_message_headers_set_encoding (soup_server_message_get_response_headers (message),
+                                         SOUP_ENCODING_CONTENT_LENGTH);
+      soup_server_message_set_response (message, "image/jpeg", SOUP_MEMORY_STATIC, "x", 1);
+    }
+  else
+    {
+      soup_server_message_set_status (message, SOUP_STATUS_NOT_FOUND, NULL);
+    }
+}
+
+static void
+download_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  GBytes **out = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *out = gaze_client_download_finish (GAZE_CLIENT (object), result, &error);
+  if (*out == NULL)
+    *out = g_bytes_new (error->message, strlen (error->message) + 1);
+}
+
+static GBytes *
+download (Fixture    *fixture,
+          const char *uri)
+{
+  GBytes *bytes = NULL;
+
+  gaze_client_download_async (fixture->client, uri, NULL, download_cb, &bytes);
+  while (bytes == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  return bytes;
+}
+
+static void
+test_client_download (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GazeImage) image = make_image (100, 80, GAZE_DETAIL_LOW);
+  GBytes *photo = gaze_image_get_jpeg (image);
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(GBytes) got = NULL;
+  g_autoptr(GBytes) missing = NULL;
+  g_autoptr(GBytes) huge = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *uri = NULL;
+  GSList *uris;
+
+  soup_server_add_handler (server, NULL, photo_server_cb, photo, NULL);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
+  uris = soup_server_get_uris (server);
+  base = g_uri_to_string (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+  if (g_str_has_suffix (base, "/"))
+    base[strlen (base) - 1] = '\0';
+
+  uri = g_strconcat (base, "/photo.jpg", NULL);
+  got = download (fixture, uri);
+  g_assert_true (g_bytes_equal (got, photo));
+
+  g_free (uri);
+  uri = g_strconcat (base, "/gone.jpg", NULL);
+  missing = download (fixture, uri);
+  g_assert_nonnull (strstr (g_bytes_get_data (missing, NULL), "HTTP 404"));
+
+  g_free (uri);
+  uri = g_strconcat (base, "/huge.jpg", NULL);
+  huge = download (fixture, uri);
+  g_assert_nonnull (strstr (g_bytes_get_data (huge, NULL), "larger than Gaze downloads"));
+}
+
 static GString *debug_log;
 
 static GLogWriterOutput
@@ -552,6 +648,7 @@ main (int   argc,
   ADD ("cancel", test_client_cancel);
   ADD ("second-turn", test_client_second_turn);
   ADD ("too-many-images", test_client_too_many_images);
+  ADD ("download", test_client_download);
 #undef ADD
   g_test_add_func ("/client/debug-log-redacts-key", test_client_debug_log_redacts_key);
 

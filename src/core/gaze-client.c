@@ -1071,3 +1071,165 @@ gaze_client_stream_finish (GazeClient    *self,
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
+
+typedef struct
+{
+  SoupMessage  *message;
+  GCancellable *cancellable;
+  char         *host;
+  gulong        cancelled_id;
+  GCancellable *caller_cancellable;
+} Download;
+
+static void
+download_free (gpointer data)
+{
+  Download *download = data;
+
+  if (download->cancelled_id != 0)
+    g_cancellable_disconnect (download->caller_cancellable, download->cancelled_id);
+  g_clear_object (&download->caller_cancellable);
+  g_clear_object (&download->message);
+  g_clear_object (&download->cancellable);
+  g_free (download->host);
+  g_free (download);
+}
+
+static void
+download_cancelled_cb (GCancellable *caller_cancellable,
+                       GCancellable *cancellable)
+{
+  g_cancellable_cancel (cancellable);
+}
+
+/* A photo far larger than anything Azure takes is not downloaded at all. */
+static void
+download_got_headers_cb (SoupMessage *message,
+                         Download    *download)
+{
+  goffset length = soup_message_headers_get_content_length (soup_message_get_response_headers (message));
+
+  if (length > GAZE_CLIENT_MAX_DOWNLOAD_SIZE)
+    g_cancellable_cancel (download->cancellable);
+}
+
+static void
+gaze_client_download_cb (GObject      *object,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  Download *download = g_task_get_task_data (task);
+  guint status;
+
+  bytes = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  status = soup_message_get_status (download->message);
+
+  /* Cancelled, but not by the caller: got-headers found it too large. */
+  if ((bytes == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) ||
+      (bytes != NULL && g_bytes_get_size (bytes) > GAZE_CLIENT_MAX_DOWNLOAD_SIZE))
+    {
+      g_task_return_new_error (task, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_HTTP,
+                               _("The photo at “%s” is larger than Gaze downloads. Save it on this computer first, then attach the file."),
+                               download->host);
+      return;
+    }
+
+  if (bytes == NULL)
+    {
+      g_task_return_new_error (task, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_NETWORK,
+                               _("Gaze could not download the photo from “%s”. Check your internet connection, or save the photo first and attach the file."),
+                               download->host);
+      return;
+    }
+
+  if (!SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      g_task_return_new_error (task, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_HTTP,
+                               _("“%s” did not give the photo (HTTP %u). Save it from the web page first, then attach the file."),
+                               download->host, status);
+      return;
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&bytes), (GDestroyNotify)g_bytes_unref);
+}
+
+/**
+ * gaze_client_download_async:
+ * @self: a #GazeClient
+ * @uri: an http or https address of a photo
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the photo's bytes
+ * @user_data: data for @callback
+ *
+ * Downloads a photo dragged from a web page, up to
+ * %GAZE_CLIENT_MAX_DOWNLOAD_SIZE. No key goes with it.
+ */
+void
+gaze_client_download_async (GazeClient          *self,
+                            const char          *uri,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GUri) parsed = NULL;
+  Download *download;
+
+  g_return_if_fail (GAZE_IS_CLIENT (self));
+  g_return_if_fail (uri != NULL);
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, gaze_client_download_async);
+
+  parsed = g_uri_parse (uri, SOUP_HTTP_URI_FLAGS, NULL);
+  if (parsed == NULL ||
+      (g_strcmp0 (g_uri_get_scheme (parsed), "http") != 0 && g_strcmp0 (g_uri_get_scheme (parsed), "https") != 0))
+    {
+      g_task_return_new_error (task, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_NETWORK,
+                               _("Gaze cannot download a photo from this address. Save it first, then attach the file."));
+      return;
+    }
+
+  download = g_new0 (Download, 1);
+  download->message = soup_message_new_from_uri (SOUP_METHOD_GET, parsed);
+  download->host = g_strdup (g_uri_get_host (parsed));
+  download->cancellable = g_cancellable_new ();
+  if (cancellable != NULL)
+    {
+      download->caller_cancellable = g_object_ref (cancellable);
+      download->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (download_cancelled_cb),
+                                                      download->cancellable, NULL);
+    }
+  g_task_set_task_data (task, download, download_free);
+
+  soup_message_headers_replace (soup_message_get_request_headers (download->message), "Accept", "image/*");
+  g_signal_connect (download->message, "got-headers", G_CALLBACK (download_got_headers_cb), download);
+
+  soup_session_send_and_read_async (self->session, download->message, G_PRIORITY_DEFAULT,
+                                    download->cancellable, gaze_client_download_cb,
+                                    g_steal_pointer (&task));
+}
+
+/**
+ * gaze_client_download_finish:
+ *
+ * Returns: (transfer full): the photo's bytes, or %NULL with @error set
+ */
+GBytes *
+gaze_client_download_finish (GazeClient    *self,
+                             GAsyncResult  *result,
+                             GError       **error)
+{
+  g_return_val_if_fail (GAZE_IS_CLIENT (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

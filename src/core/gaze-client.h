@@ -59,4 +59,16 @@ GazeReply  *gaze_client_stream_finish           (GazeClient          *self,
                                                  GAsyncResult        *result,
                                                  GError             **error);
 
+/* Photos dragged from a web browser come as their address. */
+#define GAZE_CLIENT_MAX_DOWNLOAD_SIZE (50 * 1000 * 1000)
+
+void        gaze_client_download_async          (GazeClient          *self,
+                                                 const char          *uri,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+GBytes     *gaze_client_download_finish         (GazeClient          *self,
+                                                 GAsyncResult        *result,
+                                                 GError             **error);
+
 G_END_DECLS
