@@ -252,46 +252,6 @@ gaze_client_format_wait (gint64 ms)
                           hours);
 }
 
-static JsonObject *
-get_object_member (JsonObject *object,
-                   const char *name)
-{
-  JsonNode *node;
-
-  if (object == NULL || !(node = json_object_get_member (object, name)) || !JSON_NODE_HOLDS_OBJECT (node))
-    return NULL;
-
-  return json_node_get_object (node);
-}
-
-static const char *
-get_string_member (JsonObject *object,
-                   const char *name)
-{
-  JsonNode *node;
-
-  if (object == NULL ||
-      !(node = json_object_get_member (object, name)) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
-    return NULL;
-
-  return json_node_get_string (node);
-}
-
-static gboolean
-get_boolean_member (JsonObject *object,
-                    const char *name)
-{
-  JsonNode *node;
-
-  if (object == NULL ||
-      !(node = json_object_get_member (object, name)) ||
-      json_node_get_value_type (node) != G_TYPE_BOOLEAN)
-    return FALSE;
-
-  return json_node_get_boolean (node);
-}
-
 /* Azure's error body is {"error": {"code", "message", "param", ...}}; the
  * code is sometimes a number in a string ("429") and the other fields may
  * be missing or null. Returns the "error" object, or NULL.
@@ -312,7 +272,7 @@ parse_error_object (JsonParser *parser,
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
 
-  return get_object_member (json_node_get_object (root), "error");
+  return gaze_json_get_object (json_node_get_object (root), "error");
 }
 
 static const char *
@@ -370,13 +330,13 @@ describe_blocklists (JsonNode *node,
         {
           JsonNode *item = json_array_get_element (array, i);
 
-          if (JSON_NODE_HOLDS_OBJECT (item) && get_boolean_member (json_node_get_object (item), "filtered"))
+          if (JSON_NODE_HOLDS_OBJECT (item) && gaze_json_get_boolean (json_node_get_object (item), "filtered"))
             filtered = TRUE;
         }
     }
   else if (JSON_NODE_HOLDS_OBJECT (node))
     {
-      filtered = get_boolean_member (json_node_get_object (node), "filtered");
+      filtered = gaze_json_get_boolean (json_node_get_object (node), "filtered");
     }
 
   if (filtered)
@@ -421,13 +381,13 @@ gaze_client_describe_filter_results (JsonObject *results)
         continue;
 
       category = json_node_get_object (node);
-      if (!get_boolean_member (category, "filtered"))
+      if (!gaze_json_get_boolean (category, "filtered"))
         continue;
 
       if (out->len > 0)
         g_string_append (out, ", ");
 
-      severity = severity_label (get_string_member (category, "severity"));
+      severity = severity_label (gaze_json_get_string (category, "severity"));
       if (severity != NULL)
         /* Translators: a content filter category and its severity, e.g. "violence (medium)" */
         g_string_append_printf (out, _("%s (%s)"), label, severity);
@@ -527,9 +487,9 @@ gaze_client_error_new_from_http (guint       status,
 {
   g_autoptr(JsonParser) parser = json_parser_new_immutable ();
   JsonObject *error_object = parse_error_object (parser, body);
-  const char *code = get_string_member (error_object, "code");
-  const char *message = get_string_member (error_object, "message");
-  const char *param = get_string_member (error_object, "param");
+  const char *code = gaze_json_get_string (error_object, "code");
+  const char *message = gaze_json_get_string (error_object, "message");
+  const char *param = gaze_json_get_string (error_object, "param");
 
   switch (status)
     {
@@ -574,12 +534,12 @@ gaze_client_error_new_from_http (guint       status,
     case SOUP_STATUS_BAD_REQUEST:
       if (g_strcmp0 (code, "content_filter") == 0)
         {
-          JsonObject *inner = get_object_member (error_object, "innererror");
-          JsonObject *results = get_object_member (inner, "content_filter_result");
+          JsonObject *inner = gaze_json_get_object (error_object, "innererror");
+          JsonObject *results = gaze_json_get_object (inner, "content_filter_result");
           g_autofree char *categories = NULL;
 
           if (results == NULL)
-            results = get_object_member (inner, "content_filter_results");
+            results = gaze_json_get_object (inner, "content_filter_results");
 
           categories = gaze_client_describe_filter_results (results);
           if (categories[0] != '\0')

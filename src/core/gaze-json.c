@@ -97,3 +97,69 @@ gaze_json_parse_untrusted (JsonParser *parser,
 
   return json_parser_get_root (parser);
 }
+
+JsonNode *
+gaze_json_get_member (JsonObject   *object,
+                      const char   *name,
+                      JsonNodeType  type)
+{
+  JsonNode *node;
+
+  if (object == NULL || !(node = json_object_get_member (object, name)))
+    return NULL;
+
+  return JSON_NODE_TYPE (node) == type ? node : NULL;
+}
+
+JsonObject *
+gaze_json_get_object (JsonObject *object,
+                      const char *name)
+{
+  JsonNode *node = gaze_json_get_member (object, name, JSON_NODE_OBJECT);
+
+  return node ? json_node_get_object (node) : NULL;
+}
+
+JsonArray *
+gaze_json_get_array (JsonObject *object,
+                     const char *name)
+{
+  JsonNode *node = gaze_json_get_member (object, name, JSON_NODE_ARRAY);
+
+  return node ? json_node_get_array (node) : NULL;
+}
+
+const char *
+gaze_json_get_string (JsonObject *object,
+                      const char *name)
+{
+  JsonNode *node = gaze_json_get_member (object, name, JSON_NODE_VALUE);
+
+  return node && json_node_get_value_type (node) == G_TYPE_STRING ? json_node_get_string (node) : NULL;
+}
+
+gboolean
+gaze_json_get_boolean (JsonObject *object,
+                       const char *name)
+{
+  JsonNode *node = gaze_json_get_member (object, name, JSON_NODE_VALUE);
+
+  return node && json_node_get_value_type (node) == G_TYPE_BOOLEAN && json_node_get_boolean (node);
+}
+
+/**
+ * gaze_json_get_count:
+ *
+ * Returns: a whole number that is not negative, or -1
+ */
+gint64
+gaze_json_get_count (JsonObject *object,
+                     const char *name)
+{
+  JsonNode *node = gaze_json_get_member (object, name, JSON_NODE_VALUE);
+
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_INT64)
+    return -1;
+
+  return MAX (-1, json_node_get_int (node));
+}

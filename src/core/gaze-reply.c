@@ -59,49 +59,6 @@ gaze_reply_free (GazeReply *self)
   g_free (self);
 }
 
-static JsonNode *
-get_member (JsonObject *object,
-            const char *name,
-            JsonNodeType type)
-{
-  JsonNode *node;
-
-  if (object == NULL || !(node = json_object_get_member (object, name)))
-    return NULL;
-
-  return JSON_NODE_TYPE (node) == type ? node : NULL;
-}
-
-static const char *
-get_string (JsonObject *object,
-            const char *name)
-{
-  JsonNode *node = get_member (object, name, JSON_NODE_VALUE);
-
-  return node && json_node_get_value_type (node) == G_TYPE_STRING ? json_node_get_string (node) : NULL;
-}
-
-static gint64
-get_count (JsonObject *object,
-           const char *name)
-{
-  JsonNode *node = get_member (object, name, JSON_NODE_VALUE);
-
-  if (node == NULL || json_node_get_value_type (node) != G_TYPE_INT64)
-    return -1;
-
-  return MAX (-1, json_node_get_int (node));
-}
-
-static JsonObject *
-get_object (JsonObject *object,
-            const char *name)
-{
-  JsonNode *node = get_member (object, name, JSON_NODE_OBJECT);
-
-  return node ? json_node_get_object (node) : NULL;
-}
-
 /**
  * gaze_reply_read_usage:
  * @self: a #GazeReply
@@ -117,9 +74,9 @@ gaze_reply_read_usage (GazeReply  *self,
   g_return_if_fail (self != NULL);
   g_return_if_fail (usage != NULL);
 
-  self->prompt_tokens = get_count (usage, "prompt_tokens");
-  self->completion_tokens = get_count (usage, "completion_tokens");
-  self->total_tokens = get_count (usage, "total_tokens");
+  self->prompt_tokens = gaze_json_get_count (usage, "prompt_tokens");
+  self->completion_tokens = gaze_json_get_count (usage, "completion_tokens");
+  self->total_tokens = gaze_json_get_count (usage, "total_tokens");
 }
 
 static GError *
@@ -143,14 +100,14 @@ unreadable (void)
 char *
 gaze_reply_dup_finish_reason (JsonObject *choice)
 {
-  const char *reason = get_string (choice, "finish_reason");
+  const char *reason = gaze_json_get_string (choice, "finish_reason");
   JsonObject *details;
 
   if (reason != NULL)
     return g_strdup (reason);
 
-  if ((details = get_object (choice, "finish_details")) &&
-      (reason = get_string (details, "type")))
+  if ((details = gaze_json_get_object (choice, "finish_details")) &&
+      (reason = gaze_json_get_string (details, "type")))
     {
       if (g_str_equal (reason, "max_tokens"))
         return g_strdup ("length");
@@ -199,7 +156,7 @@ gaze_reply_parse (GBytes  *body,
 
   root_object = json_node_get_object (root);
 
-  if (!(choices = get_member (root_object, "choices", JSON_NODE_ARRAY)) ||
+  if (!(choices = gaze_json_get_member (root_object, "choices", JSON_NODE_ARRAY)) ||
       json_array_get_length (json_node_get_array (choices)) == 0 ||
       !(first = json_array_get_element (json_node_get_array (choices), 0)) ||
       !JSON_NODE_HOLDS_OBJECT (first))
@@ -209,14 +166,14 @@ gaze_reply_parse (GBytes  *body,
     }
 
   choice = json_node_get_object (first);
-  message = get_object (choice, "message");
+  message = gaze_json_get_object (choice, "message");
 
   self = gaze_reply_new ();
   self->finish_reason = gaze_reply_dup_finish_reason (choice);
 
   if (g_strcmp0 (self->finish_reason, "content_filter") == 0)
     {
-      g_autofree char *categories = gaze_client_describe_filter_results (get_object (choice, "content_filter_results"));
+      g_autofree char *categories = gaze_client_describe_filter_results (gaze_json_get_object (choice, "content_filter_results"));
 
       if (categories[0] != '\0')
         self->filtered = g_steal_pointer (&categories);
@@ -231,7 +188,7 @@ gaze_reply_parse (GBytes  *body,
 
       if (!JSON_NODE_HOLDS_NULL (node))
         {
-          if (!(content = get_string (message, "content")))
+          if (!(content = gaze_json_get_string (message, "content")))
             {
               g_propagate_error (error, unreadable ());
               return NULL;
@@ -247,7 +204,7 @@ gaze_reply_parse (GBytes  *body,
       return NULL;
     }
 
-  if ((usage = get_object (root_object, "usage")))
+  if ((usage = gaze_json_get_object (root_object, "usage")))
     gaze_reply_read_usage (self, usage);
 
   return g_steal_pointer (&self);

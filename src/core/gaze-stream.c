@@ -80,37 +80,6 @@ gaze_stream_free (GazeStream *self)
   g_free (self);
 }
 
-static JsonNode *
-get_member (JsonObject   *object,
-            const char   *name,
-            JsonNodeType  type)
-{
-  JsonNode *node;
-
-  if (object == NULL || !(node = json_object_get_member (object, name)))
-    return NULL;
-
-  return JSON_NODE_TYPE (node) == type ? node : NULL;
-}
-
-static JsonObject *
-get_object (JsonObject *object,
-            const char *name)
-{
-  JsonNode *node = get_member (object, name, JSON_NODE_OBJECT);
-
-  return node ? json_node_get_object (node) : NULL;
-}
-
-static const char *
-get_string (JsonObject *object,
-            const char *name)
-{
-  JsonNode *node = get_member (object, name, JSON_NODE_VALUE);
-
-  return node && json_node_get_value_type (node) == G_TYPE_STRING ? json_node_get_string (node) : NULL;
-}
-
 static GError *
 new_unreadable (void)
 {
@@ -158,7 +127,7 @@ static char *
 dup_error_field (JsonObject *object,
                  const char *name)
 {
-  JsonNode *node = get_member (object, name, JSON_NODE_VALUE);
+  JsonNode *node = gaze_json_get_member (object, name, JSON_NODE_VALUE);
 
   if (node == NULL)
     return NULL;
@@ -184,16 +153,16 @@ new_error_from_event (JsonNode   *node,
   JsonObject *object = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
   g_autofree char *code = dup_error_field (object, "code");
   g_autofree char *type = dup_error_field (object, "type");
-  g_autofree char *message = dup_service_message (get_string (object, "message"));
+  g_autofree char *message = dup_service_message (gaze_json_get_string (object, "message"));
 
   if (g_strcmp0 (code, "content_filter") == 0 || g_strcmp0 (type, "content_filter") == 0)
     {
-      JsonObject *inner = get_object (object, "innererror");
-      JsonObject *results = get_object (inner, "content_filter_result");
+      JsonObject *inner = gaze_json_get_object (object, "innererror");
+      JsonObject *results = gaze_json_get_object (inner, "content_filter_result");
       g_autofree char *categories = NULL;
 
       if (results == NULL)
-        results = get_object (inner, "content_filter_results");
+        results = gaze_json_get_object (inner, "content_filter_results");
 
       categories = gaze_client_describe_filter_results (results);
       if (categories[0] != '\0')
@@ -251,7 +220,7 @@ is_blank (const char *json,
 static JsonObject *
 find_first_choice (JsonObject *root)
 {
-  JsonNode *choices = get_member (root, "choices", JSON_NODE_ARRAY);
+  JsonNode *choices = gaze_json_get_member (root, "choices", JSON_NODE_ARRAY);
   JsonArray *array;
 
   if (choices == NULL)
@@ -268,7 +237,7 @@ find_first_choice (JsonObject *root)
         continue;
 
       choice = json_node_get_object (element);
-      index = get_member (choice, "index", JSON_NODE_VALUE);
+      index = gaze_json_get_member (choice, "index", JSON_NODE_VALUE);
       if (index != NULL &&
           (json_node_get_value_type (index) != G_TYPE_INT64 || json_node_get_int (index) != 0))
         continue;
@@ -284,8 +253,8 @@ read_choice (GazeStream  *self,
              JsonObject  *choice,
              GError     **error)
 {
-  JsonObject *delta = get_object (choice, "delta");
-  JsonObject *results = get_object (choice, "content_filter_results");
+  JsonObject *delta = gaze_json_get_object (choice, "delta");
+  JsonObject *results = gaze_json_get_object (choice, "content_filter_results");
   g_autofree char *reason = NULL;
   g_autofree char *described = NULL;
 
@@ -394,7 +363,7 @@ gaze_stream_read_chunk (GazeStream  *self,
   /* Only the last event carries the usage, when it was asked for; the
    * others say "usage": null or nothing.
    */
-  if ((usage = get_object (object, "usage")))
+  if ((usage = gaze_json_get_object (object, "usage")))
     {
       g_autoptr(GazeReply) counts = gaze_reply_new ();
 
