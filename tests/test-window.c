@@ -440,6 +440,39 @@ test_window_detail_toggle (void)
 }
 
 static void
+test_window_close_while_asking (void)
+{
+  g_autoptr(GazeTestServer) server = gaze_test_server_new ();
+  g_autofree char *endpoint = gaze_test_server_dup_endpoint (server);
+  GSettings *settings = gaze_application_get_settings (app);
+  GazeWindow *window;
+  GtkTextView *view;
+  gint64 until;
+
+  g_settings_set_string (settings, "endpoint", endpoint);
+  g_settings_set_string (settings, "deployment", GAZE_TEST_SERVER_DEPLOYMENT);
+  g_settings_set_string (settings, "api-key", GAZE_TEST_SERVER_KEY);
+  gaze_test_server_set_delay (server, 2000);
+
+  window = gaze_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  view = GTK_TEXT_VIEW (find_widget (GTK_WIDGET (window), GTK_TYPE_TEXT_VIEW, 0));
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "Slow question", -1);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL);
+  g_assert_true (gaze_window_get_busy (window));
+
+  /* Closing cancels the request; the window goes away at once, and the
+   * late callback finds nothing to touch.
+   */
+  destroy_window (GTK_WIDGET (window));
+  until = g_get_monotonic_time () + 300 * G_TIME_SPAN_MILLISECOND;
+  while (g_get_monotonic_time () < until)
+    g_main_context_iteration (NULL, FALSE);
+
+  gaze_test_server_set_delay (server, 0);
+}
+
+static void
 activate_cb (GApplication *application)
 {
   /* The tests create their own windows. */
@@ -474,6 +507,7 @@ main (int   argc,
   g_test_add_func ("/window/preferences", test_window_preferences);
   g_test_add_func ("/window/stop-keeps-partial", test_window_stop_keeps_partial);
   g_test_add_func ("/window/detail-toggle", test_window_detail_toggle);
+  g_test_add_func ("/window/close-while-asking", test_window_close_while_asking);
 
   g_application_run (G_APPLICATION (app), 0, NULL);
   g_object_unref (app);
