@@ -207,13 +207,13 @@ gaze_application_quit_action (GSimpleAction *action,
 
   g_assert (GAZE_IS_APPLICATION (self));
 
-  /* Closing each window first lets it cancel its request and save its size. */
-  windows = gtk_application_get_windows (GTK_APPLICATION (self));
-  while (windows != NULL)
-    {
-      gtk_window_destroy (windows->data);
-      windows = gtk_application_get_windows (GTK_APPLICATION (self));
-    }
+  /* Closing each window, rather than destroying it, lets it save its size;
+   * its dispose cancels what it was doing.
+   */
+  windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
+  for (const GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (l->data);
+  g_list_free (windows);
 
   g_application_quit (G_APPLICATION (self));
 }

@@ -214,6 +214,7 @@ gaze_cli_run (GSettings     *settings,
 
   g_return_val_if_fail (G_IS_SETTINGS (settings), GAZE_EXIT_USAGE);
   g_return_val_if_fail (GAZE_IS_CLIENT (client), GAZE_EXIT_USAGE);
+  g_return_val_if_fail (options != NULL, GAZE_EXIT_USAGE);
 
   g_variant_dict_lookup (options, "ask", "s", &question);
   if (question == NULL || g_strstrip (question)[0] == '\0')

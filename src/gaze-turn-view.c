@@ -354,6 +354,20 @@ gaze_turn_view_get_shown (GazeTurnView *self)
   return self->shown == self->answer->len && self->tick_id == 0;
 }
 
+/**
+ * gaze_turn_view_set_can_continue:
+ * @self: a #GazeTurnView
+ * @can_continue: whether to offer to continue the answer
+ */
+void
+gaze_turn_view_set_can_continue (GazeTurnView *self,
+                                 gboolean      can_continue)
+{
+  g_return_if_fail (GAZE_IS_TURN_VIEW (self));
+
+  gtk_widget_set_visible (self->continue_button, can_continue);
+}
+
 const char *
 gaze_turn_view_get_answer (GazeTurnView *self)
 {

@@ -26,6 +26,8 @@ void          gaze_turn_view_set_finished (GazeTurnView *self,
                                            gint64        completion_tokens);
 void          gaze_turn_view_set_status (GazeTurnView *self,
                                          const char   *status);
+void          gaze_turn_view_set_can_continue (GazeTurnView *self,
+                                               gboolean      can_continue);
 gboolean      gaze_turn_view_get_shown  (GazeTurnView *self);
 const char   *gaze_turn_view_get_answer (GazeTurnView *self);
 

@@ -68,10 +68,18 @@ struct _GazeWindow
   /* The question in flight, or NULL. */
   Pending              *pending;
 
+  /* Everything else the window waits for (downloads, pastes, exports);
+   * cancelled when it closes.
+   */
+  GCancellable         *cancellable;
+
   /* The conversation follows a growing answer while it is scrolled to
    * its end; scrolling up to read stops that.
    */
   gboolean              stick_to_end;
+
+  /* The last answer was cut at the longest answer allowed. */
+  gboolean              can_continue;
 
   AdwToastOverlay      *toast_overlay;
   AdwWindowTitle       *window_title;
@@ -127,12 +135,7 @@ gaze_window_dup_buffer_text (GazeWindow *self)
 static char *
 gaze_window_dup_prompt (GazeWindow *self)
 {
-  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->prompt_view);
-  GtkTextIter start, end;
-
-  gtk_text_buffer_get_bounds (buffer, &start, &end);
-
-  return g_strstrip (gtk_text_buffer_get_text (buffer, &start, &end, FALSE));
+  return g_strstrip (gaze_window_dup_buffer_text (self));
 }
 
 static guint
@@ -242,14 +245,17 @@ gaze_window_update_actions (GazeWindow *self)
   guint n_busy;
   guint n_tiles = gaze_window_count_tiles (self, &n_busy);
   gboolean has_something = prompt[0] != '\0' || n_tiles > 0;
+  gboolean chat = g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "chat") == 0;
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send", !running && has_something && n_busy == 0);
+  /* On the setup page, only setting up works. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.attach", chat);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send", chat && !running && has_something && n_busy == 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-conversation",
-                                 !running && gaze_conversation_get_n_turns (self->conversation) > 0);
+                                 chat && !running && gaze_conversation_get_n_turns (self->conversation) > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export",
                                  gaze_conversation_get_n_turns (self->conversation) > 0);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.continue", !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.continue", !running && self->can_continue);
 
   gaze_window_update_estimate (self);
 
@@ -493,6 +499,7 @@ gaze_window_keep_answer (GazeWindow *self,
 
   gaze_turn_view_set_answer (pending->turn, answer, note);
   gaze_turn_view_set_finished (pending->turn, can_continue, prompt_tokens, completion_tokens);
+  self->can_continue = can_continue;
   gaze_conversation_add_turn (self->conversation, pending->question, pending->images, answer);
   g_clear_pointer (&self->pending, pending_free);
 
@@ -648,6 +655,13 @@ gaze_window_ask (GazeWindow *self,
       return;
     }
 
+  /* Only the newest answer can be continued. */
+  self->can_continue = FALSE;
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->turns_box));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    gaze_turn_view_set_can_continue (GAZE_TURN_VIEW (child), FALSE);
+
   system_prompt = g_settings_get_string (self->settings, "system-prompt");
   request = gaze_conversation_build_request (self->conversation, endpoint->api_version, question, images);
   gaze_request_set_system_prompt (request, system_prompt);
@@ -724,7 +738,13 @@ gaze_window_export_save_cb (GObject      *object,
   g_autoptr(GazeWindow) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!g_file_replace_contents_finish (G_FILE (object), result, NULL, &error))
+  if (!g_file_replace_contents_finish (G_FILE (object), result, NULL, &error) &&
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  g_assert (GAZE_IS_WINDOW (self));
+
+  if (error != NULL)
     {
       g_autofree char *message = g_strdup_printf (_("The conversation could not be saved: %s"), error->message);
 
@@ -747,7 +767,8 @@ gaze_window_export_response_cb (GazeWindow           *self,
       g_autoptr(GBytes) bytes = g_bytes_new_take (markdown, strlen (markdown));
 
       g_file_replace_contents_bytes_async (file, bytes, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION,
-                                           NULL, gaze_window_export_save_cb, g_object_ref (self));
+                                           self->cancellable, gaze_window_export_save_cb,
+                                           g_object_ref (self));
     }
 
   gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (native));
@@ -826,6 +847,7 @@ gaze_window_new_conversation_action (GtkWidget  *widget,
     return;
 
   gaze_conversation_clear (self->conversation);
+  self->can_continue = FALSE;
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->turns_box))))
     gtk_box_remove (self->turns_box, child);
 
@@ -959,7 +981,8 @@ gaze_window_attach_file (GazeWindow *self,
 
       download->window = g_object_ref (self);
       download->name = g_steal_pointer (&name);
-      gaze_client_download_async (self->client, uri, NULL, gaze_window_downloaded_cb, download);
+      gaze_client_download_async (self->client, uri, self->cancellable,
+                                  gaze_window_downloaded_cb, download);
       return;
     }
 
@@ -1041,19 +1064,28 @@ encode_texture_cb (GObject      *object,
                    gpointer      user_data)
 {
   GazeWindow *self = GAZE_WINDOW (object);
-  g_autoptr(GBytes) bytes = g_task_propagate_pointer (G_TASK (result), NULL);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
 
-  if (bytes != NULL)
-    gaze_window_attach_bytes (self, bytes, _("Pasted image"));
+  /* The window may have closed meanwhile. */
+  if (!(bytes = g_task_propagate_pointer (G_TASK (result), &error)))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        gaze_window_toast (self, _("The pasted image could not be read."));
+      return;
+    }
+
+  gaze_window_attach_bytes (self, bytes, _("Pasted image"));
 }
 
 static void
 gaze_window_attach_texture (GazeWindow *self,
                             GdkTexture *texture)
 {
-  g_autoptr(GTask) task = g_task_new (self, NULL, encode_texture_cb, NULL);
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, encode_texture_cb, NULL);
 
   g_task_set_source_tag (task, gaze_window_attach_texture);
+  g_task_set_check_cancellable (task, TRUE);
   g_task_set_task_data (task, g_object_ref (texture), g_object_unref);
   g_task_run_in_thread (task, encode_texture_thread);
 }
@@ -1116,11 +1148,17 @@ gaze_window_read_files_cb (GObject      *object,
                            gpointer      user_data)
 {
   g_autoptr(GazeWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
   const GValue *value;
 
-  value = gdk_clipboard_read_value_finish (GDK_CLIPBOARD (object), result, NULL);
+  value = gdk_clipboard_read_value_finish (GDK_CLIPBOARD (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
   if (value != NULL && G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
     gaze_window_attach_file_list (self, g_value_get_boxed (value));
+  else
+    gaze_window_toast (self, _("The copied files could not be read."));
 }
 
 static void
@@ -1130,10 +1168,16 @@ gaze_window_read_texture_cb (GObject      *object,
 {
   g_autoptr(GazeWindow) self = user_data;
   g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
 
-  texture = gdk_clipboard_read_texture_finish (GDK_CLIPBOARD (object), result, NULL);
+  texture = gdk_clipboard_read_texture_finish (GDK_CLIPBOARD (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
   if (texture != NULL)
     gaze_window_attach_texture (self, texture);
+  else
+    gaze_window_toast (self, _("The copied image could not be read."));
 }
 
 /* Ctrl+V attaches copied photos or files; plain text is left to the
@@ -1148,16 +1192,21 @@ gaze_window_paste_cb (GtkWidget *widget,
   GdkClipboard *clipboard = gtk_widget_get_clipboard (widget);
   GdkContentFormats *formats = gdk_clipboard_get_formats (clipboard);
 
+  /* Photos are pasted only where they can be seen: not on the setup page. */
+  if (!gtk_widget_get_mapped (GTK_WIDGET (self->prompt_view)))
+    return FALSE;
+
   if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_FILE_LIST))
     {
-      gdk_clipboard_read_value_async (clipboard, GDK_TYPE_FILE_LIST, G_PRIORITY_DEFAULT, NULL,
+      gdk_clipboard_read_value_async (clipboard, GDK_TYPE_FILE_LIST, G_PRIORITY_DEFAULT, self->cancellable,
                                       gaze_window_read_files_cb, g_object_ref (self));
       return TRUE;
     }
 
   if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_TEXTURE))
     {
-      gdk_clipboard_read_texture_async (clipboard, NULL, gaze_window_read_texture_cb, g_object_ref (self));
+      gdk_clipboard_read_texture_async (clipboard, self->cancellable,
+                                        gaze_window_read_texture_cb, g_object_ref (self));
       return TRUE;
     }
 
@@ -1263,6 +1312,7 @@ gaze_window_finish_setup_action (GtkWidget  *widget,
 {
   GazeWindow *self = GAZE_WINDOW (widget);
   g_autoptr(GazeEndpoint) endpoint = NULL;
+  g_autoptr(GSettings) batch = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *key = NULL;
   const char *text;
@@ -1292,12 +1342,16 @@ gaze_window_finish_setup_action (GtkWidget  *widget,
       return;
     }
 
-  g_settings_delay (self->settings);
-  g_settings_set_string (self->settings, "endpoint", endpoint->base_url);
-  g_settings_set_string (self->settings, "deployment", endpoint->deployment);
-  g_settings_set_string (self->settings, "api-version", endpoint->api_version);
-  g_settings_set_string (self->settings, "api-key", key);
-  g_settings_apply (self->settings);
+  /* One change for the four keys, on an object of its own: delaying the
+   * app's shared settings would hold back every later write too.
+   */
+  batch = g_settings_new (APP_ID);
+  g_settings_delay (batch);
+  g_settings_set_string (batch, "endpoint", endpoint->base_url);
+  g_settings_set_string (batch, "deployment", endpoint->deployment);
+  g_settings_set_string (batch, "api-version", endpoint->api_version);
+  g_settings_set_string (batch, "api-key", key);
+  g_settings_apply (batch);
 
   gtk_widget_set_visible (GTK_WIDGET (self->setup_error_label), FALSE);
   gtk_editable_set_text (GTK_EDITABLE (self->setup_key_row), "");
@@ -1313,6 +1367,7 @@ gaze_window_show_page (GazeWindow *self,
   gtk_stack_set_visible_child_name (self->stack, name);
   gtk_widget_set_visible (self->attach_button, chat);
   gtk_widget_set_visible (self->new_button, chat);
+  gaze_window_update_actions (self);
   gtk_widget_grab_focus (chat ? GTK_WIDGET (self->prompt_view) : GTK_WIDGET (self->setup_endpoint_row));
 }
 
@@ -1335,11 +1390,9 @@ gaze_window_close_request (GtkWindow *window)
 
   gtk_window_get_default_size (window, &width, &height);
 
-  g_settings_delay (self->settings);
   g_settings_set_int (self->settings, "window-width", width);
   g_settings_set_int (self->settings, "window-height", height);
   g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
-  g_settings_apply (self->settings);
 
   return GTK_WINDOW_CLASS (gaze_window_parent_class)->close_request (window);
 }
@@ -1395,10 +1448,12 @@ gaze_window_dispose (GObject *object)
    * pending question and does nothing.
    */
   g_clear_pointer (&self->pending, pending_free);
+  g_cancellable_cancel (self->cancellable);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), GAZE_TYPE_WINDOW);
 
   g_clear_object (&self->conversation);
+  g_clear_object (&self->cancellable);
   g_clear_object (&self->client);
   g_clear_object (&self->image_cache);
   g_clear_object (&self->settings);
@@ -1472,6 +1527,7 @@ gaze_window_init (GazeWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->conversation = gaze_conversation_new ();
+  self->cancellable = g_cancellable_new ();
 
   /* Enter sends and Shift+Enter starts a new line; this must run before
    * the text view inserts the newline itself.

@@ -461,6 +461,8 @@ gaze_client_error_new_literal (GazeClientError  code,
                                const char      *message,
                                const char      *request_id)
 {
+  g_return_val_if_fail (message != NULL, NULL);
+
   return new_error (code, -1, request_id, g_strdup (message));
 }
 

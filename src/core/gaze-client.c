@@ -1220,6 +1220,9 @@ gaze_client_download_async (GazeClient          *self,
 
 /**
  * gaze_client_download_finish:
+ * @self: a #GazeClient
+ * @result: the result given to the callback
+ * @error: a location for a #GError in %GAZE_CLIENT_ERROR or %G_IO_ERROR_CANCELLED
  *
  * Returns: (transfer full): the photo's bytes, or %NULL with @error set
  */
@@ -1230,6 +1233,7 @@ gaze_client_download_finish (GazeClient    *self,
 {
   g_return_val_if_fail (GAZE_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == gaze_client_download_async, NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -1913,7 +1913,8 @@ get_prepare_pool (void)
     {
       guint n_threads = CLAMP (g_get_num_processors (), 1, MAX_WORKERS);
 
-      pool = g_thread_pool_new (prepare_pool_func, NULL, n_threads, FALSE, NULL);
+      /* Exclusive, so that its niced threads never run other work. */
+      pool = g_thread_pool_new (prepare_pool_func, NULL, n_threads, TRUE, NULL);
       g_once_init_leave (&initialized, 1);
     }
 
