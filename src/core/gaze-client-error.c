@@ -449,6 +449,28 @@ new_error (GazeClientError  code,
 }
 
 /**
+ * gaze_client_describe_error_filter:
+ * @error_object: (nullable): the "error" object of a reply or of a stream event
+ *
+ * Azure names the filtered categories under innererror, as
+ * content_filter_result (what the service sends) or content_filter_results
+ * (what its specification says).
+ *
+ * Returns: (transfer full): the categories in words, or ""
+ */
+char *
+gaze_client_describe_error_filter (JsonObject *error_object)
+{
+  JsonObject *inner = gaze_json_get_object (error_object, "innererror");
+  JsonObject *results = gaze_json_get_object (inner, "content_filter_result");
+
+  if (results == NULL)
+    results = gaze_json_get_object (inner, "content_filter_results");
+
+  return gaze_client_describe_filter_results (results);
+}
+
+/**
  * gaze_client_error_new_literal:
  * @code: what went wrong
  * @message: the sentence to show
@@ -536,14 +558,8 @@ gaze_client_error_new_from_http (guint       status,
     case SOUP_STATUS_BAD_REQUEST:
       if (g_strcmp0 (code, "content_filter") == 0)
         {
-          JsonObject *inner = gaze_json_get_object (error_object, "innererror");
-          JsonObject *results = gaze_json_get_object (inner, "content_filter_result");
-          g_autofree char *categories = NULL;
+          g_autofree char *categories = gaze_client_describe_error_filter (error_object);
 
-          if (results == NULL)
-            results = gaze_json_get_object (inner, "content_filter_results");
-
-          categories = gaze_client_describe_filter_results (results);
           if (categories[0] != '\0')
             return new_error (GAZE_CLIENT_ERROR_CONTENT_FILTERED, -1, request_id,
                               g_strdup_printf (_("Azure’s content filter blocked the question: %s. Rephrase it or use other photos."),

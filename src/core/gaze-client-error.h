@@ -50,6 +50,7 @@ gboolean    gaze_client_error_should_retry       (const GError *error,
                                                   gint64       *delay_ms);
 char       *gaze_client_format_wait              (gint64        ms);
 char       *gaze_client_describe_filter_results  (JsonObject   *results);
+char       *gaze_client_describe_error_filter    (JsonObject   *error_object);
 GError     *gaze_client_error_new_literal        (GazeClientError code,
                                                   const char   *message,
                                                   const char   *request_id);

@@ -157,14 +157,8 @@ new_error_from_event (JsonNode   *node,
 
   if (g_strcmp0 (code, "content_filter") == 0 || g_strcmp0 (type, "content_filter") == 0)
     {
-      JsonObject *inner = gaze_json_get_object (object, "innererror");
-      JsonObject *results = gaze_json_get_object (inner, "content_filter_result");
-      g_autofree char *categories = NULL;
+      g_autofree char *categories = gaze_client_describe_error_filter (object);
 
-      if (results == NULL)
-        results = gaze_json_get_object (inner, "content_filter_results");
-
-      categories = gaze_client_describe_filter_results (results);
       if (categories[0] != '\0')
         {
           g_autofree char *text = g_strdup_printf (_("Azure’s content filter stopped the answer: %s."),
