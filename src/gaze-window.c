@@ -376,6 +376,8 @@ gaze_window_scrolled_cb (GazeWindow    *self,
 {
   double end = gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment);
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   self->stick_to_end = gtk_adjustment_get_value (adjustment) >= end - 24;
 }
 
@@ -384,6 +386,8 @@ gaze_window_grown_cb (GazeWindow    *self,
                       GParamSpec    *pspec,
                       GtkAdjustment *adjustment)
 {
+  g_assert (GAZE_IS_WINDOW (self));
+
   if (self->stick_to_end && self->pending != NULL)
     gaze_window_scroll_to_end (self);
 }
@@ -602,6 +606,8 @@ gaze_window_scroll_to_end_cb (gpointer user_data)
 {
   GazeWindow *self = user_data;
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   gaze_window_scroll_to_end (self);
 
   return G_SOURCE_REMOVE;
@@ -727,6 +733,8 @@ gaze_window_continue_action (GtkWidget  *widget,
   GazeWindow *self = GAZE_WINDOW (widget);
   g_autoptr(GPtrArray) images = g_ptr_array_new ();
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   gaze_window_ask (self, _("Please continue where you stopped."), images, FALSE);
 }
 
@@ -760,6 +768,8 @@ gaze_window_export_response_cb (GazeWindow           *self,
                                 int                   response,
                                 GtkFileChooserNative *native)
 {
+  g_assert (GAZE_IS_WINDOW (self));
+
   if (response == GTK_RESPONSE_ACCEPT)
     {
       g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
@@ -782,6 +792,8 @@ gaze_window_export_action (GtkWidget  *widget,
 {
   GazeWindow *self = GAZE_WINDOW (widget);
   GtkFileChooserNative *native;
+
+  g_assert (GAZE_IS_WINDOW (self));
 
   native = gtk_file_chooser_native_new (_("Export Conversation"),
                                         GTK_WINDOW (self),
@@ -1192,6 +1204,8 @@ gaze_window_paste_cb (GtkWidget *widget,
   GdkClipboard *clipboard = gtk_widget_get_clipboard (widget);
   GdkContentFormats *formats = gdk_clipboard_get_formats (clipboard);
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   /* Photos are pasted only where they can be seen: not on the setup page. */
   if (!gtk_widget_get_mapped (GTK_WIDGET (self->prompt_view)))
     return FALSE;
@@ -1245,6 +1259,8 @@ gaze_window_drop_enter_cb (GazeWindow    *self,
                            double         y,
                            GtkDropTarget *target)
 {
+  g_assert (GAZE_IS_WINDOW (self));
+
   gtk_widget_set_visible (self->drop_highlight, TRUE);
 
   return GDK_ACTION_COPY;
@@ -1254,6 +1270,8 @@ static void
 gaze_window_drop_leave_cb (GazeWindow    *self,
                            GtkDropTarget *target)
 {
+  g_assert (GAZE_IS_WINDOW (self));
+
   gtk_widget_set_visible (self->drop_highlight, FALSE);
 }
 
@@ -1289,6 +1307,8 @@ gaze_window_setup_endpoint_changed_cb (GazeWindow  *self,
                                        GtkEditable *editable)
 {
   g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_parse (gtk_editable_get_text (editable), NULL);
+
+  g_assert (GAZE_IS_WINDOW (self));
 
   /* A pasted target URI names the deployment and the api-version too. */
   if (endpoint != NULL && endpoint->deployment != NULL)
