@@ -683,12 +683,6 @@ gaze_image_cache_clear (GazeImageCache *self)
   notify_changes (self, old_size, old_n_images);
 }
 
-static gboolean
-is_valid_detail (GazeDetail detail)
-{
-  return detail == GAZE_DETAIL_AUTO || detail == GAZE_DETAIL_LOW || detail == GAZE_DETAIL_HIGH;
-}
-
 /**
  * gaze_image_cache_prepare_file_async:
  * @self: a #GazeImageCache
@@ -717,7 +711,7 @@ gaze_image_cache_prepare_file_async (GazeImageCache      *self,
 
   g_return_if_fail (GAZE_IS_IMAGE_CACHE (self));
   g_return_if_fail (G_IS_FILE (file));
-  g_return_if_fail (is_valid_detail (detail));
+  g_return_if_fail (gaze_detail_is_valid (detail));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   request = g_new0 (Request, 1);
@@ -766,7 +760,7 @@ gaze_image_cache_prepare_bytes_async (GazeImageCache      *self,
   g_return_if_fail (GAZE_IS_IMAGE_CACHE (self));
   g_return_if_fail (bytes != NULL);
   g_return_if_fail (name != NULL);
-  g_return_if_fail (is_valid_detail (detail));
+  g_return_if_fail (gaze_detail_is_valid (detail));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   request = g_new0 (Request, 1);

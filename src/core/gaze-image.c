@@ -1656,8 +1656,14 @@ gaze_image_check_count (guint    n_images,
  * Preparing
  */
 
-static gboolean
-is_valid_detail (GazeDetail detail)
+/**
+ * gaze_detail_is_valid:
+ * @detail: a value that should be a #GazeDetail
+ *
+ * Returns: whether @detail is one of the three details
+ */
+gboolean
+gaze_detail_is_valid (GazeDetail detail)
 {
   return detail == GAZE_DETAIL_AUTO || detail == GAZE_DETAIL_LOW || detail == GAZE_DETAIL_HIGH;
 }
@@ -1701,7 +1707,7 @@ gaze_image_prepare_bytes (GBytes        *bytes,
 
   g_return_val_if_fail (bytes != NULL, NULL);
   g_return_val_if_fail (name != NULL, NULL);
-  g_return_val_if_fail (is_valid_detail (detail), NULL);
+  g_return_val_if_fail (gaze_detail_is_valid (detail), NULL);
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
@@ -1772,7 +1778,7 @@ gaze_image_prepare_file (GFile         *file,
   gsize n_read;
 
   g_return_val_if_fail (G_IS_FILE (file), NULL);
-  g_return_val_if_fail (is_valid_detail (detail), NULL);
+  g_return_val_if_fail (gaze_detail_is_valid (detail), NULL);
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
@@ -1957,7 +1963,7 @@ gaze_image_prepare_file_async (GFile               *file,
   PrepareData *prepare;
 
   g_return_if_fail (G_IS_FILE (file));
-  g_return_if_fail (is_valid_detail (detail));
+  g_return_if_fail (gaze_detail_is_valid (detail));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   prepare = g_new0 (PrepareData, 1);
@@ -1990,7 +1996,7 @@ gaze_image_prepare_bytes_async (GBytes              *bytes,
 
   g_return_if_fail (bytes != NULL);
   g_return_if_fail (name != NULL);
-  g_return_if_fail (is_valid_detail (detail));
+  g_return_if_fail (gaze_detail_is_valid (detail));
   g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
 
   prepare = g_new0 (PrepareData, 1);

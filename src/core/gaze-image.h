@@ -42,6 +42,7 @@ GType       gaze_detail_get_type          (void) G_GNUC_CONST;
 GQuark      gaze_image_error_quark        (void);
 
 const char *gaze_detail_to_string         (GazeDetail            detail);
+gboolean    gaze_detail_is_valid          (GazeDetail            detail);
 gboolean    gaze_detail_from_string       (const char           *text,
                                            GazeDetail           *detail);
 void        gaze_detail_fit_size          (GazeDetail            detail,
