@@ -196,6 +196,7 @@ gaze_cli_run (GSettings     *settings,
   g_autoptr(GazeEndpoint) endpoint = NULL;
   g_autoptr(GazeRequest) request = NULL;
   g_autoptr(GazeReply) reply = NULL;
+  g_autofree char *filter_note = NULL;
   g_autoptr(GPtrArray) images = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *question = NULL;
@@ -332,21 +333,9 @@ gaze_cli_run (GSettings     *settings,
     output_print (&output, reply->content);
   output_end_line (&output);
 
-  if (g_strcmp0 (reply->finish_reason, "content_filter") == 0)
+  if ((filter_note = gaze_reply_dup_filter_note (reply)) != NULL)
     {
-      g_autofree char *message = NULL;
-      gboolean partial = reply->content[0] != '\0';
-
-      if (reply->filtered != NULL && partial)
-        message = g_strdup_printf (_("Azure’s content filter withheld the rest of the answer: %s."), reply->filtered);
-      else if (reply->filtered != NULL)
-        message = g_strdup_printf (_("Azure’s content filter withheld the answer: %s."), reply->filtered);
-      else if (partial)
-        message = g_strdup (_("Azure’s content filter withheld the rest of the answer."));
-      else
-        message = g_strdup (_("Azure’s content filter withheld the answer."));
-
-      print_sentence (message);
+      print_sentence (filter_note);
       return GAZE_EXIT_FILTERED;
     }
 

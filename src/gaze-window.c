@@ -401,14 +401,7 @@ dup_answer_note (const GazeReply *reply)
   if (g_strcmp0 (reply->finish_reason, "length") == 0)
     return g_strdup (_("The answer was cut off at the longest answer set in Preferences."));
 
-  if (g_strcmp0 (reply->finish_reason, "content_filter") == 0)
-    {
-      if (reply->filtered != NULL)
-        return g_strdup_printf (_("Azure’s content filter withheld the answer: %s."), reply->filtered);
-      return g_strdup (_("Azure’s content filter withheld the answer."));
-    }
-
-  return NULL;
+  return gaze_reply_dup_filter_note (reply);
 }
 
 static void gaze_window_dispatch (GazeWindow *self);

@@ -209,3 +209,35 @@ gaze_reply_parse (GBytes  *body,
 
   return g_steal_pointer (&self);
 }
+
+/**
+ * gaze_reply_dup_filter_note:
+ * @self: a #GazeReply
+ *
+ * Says what Azure's content filter withheld, when it ended the answer:
+ * all of it, or the rest after what arrived, with the categories when the
+ * service named them.
+ *
+ * Returns: (transfer full) (nullable): the sentence, or %NULL when the
+ *   filter did not end the answer
+ */
+char *
+gaze_reply_dup_filter_note (const GazeReply *self)
+{
+  gboolean partial;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  if (g_strcmp0 (self->finish_reason, "content_filter") != 0)
+    return NULL;
+
+  partial = self->content != NULL && self->content[0] != '\0';
+
+  if (self->filtered != NULL && partial)
+    return g_strdup_printf (_("Azure’s content filter withheld the rest of the answer: %s."), self->filtered);
+  if (self->filtered != NULL)
+    return g_strdup_printf (_("Azure’s content filter withheld the answer: %s."), self->filtered);
+  if (partial)
+    return g_strdup (_("Azure’s content filter withheld the rest of the answer."));
+  return g_strdup (_("Azure’s content filter withheld the answer."));
+}

@@ -33,6 +33,7 @@ GazeReply *gaze_reply_parse    (GBytes          *body,
                                 GError         **error);
 GazeReply *gaze_reply_copy     (const GazeReply *self);
 void       gaze_reply_free     (GazeReply       *self);
+char      *gaze_reply_dup_filter_note (const GazeReply *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GazeReply, gaze_reply_free)
 
