@@ -45,6 +45,8 @@ RUNTIME_DEPENDENCIES = {
     'glib-2.0', 'gobject-2.0', 'gio-2.0', 'gio-unix-2.0', 'gmodule-2.0', 'gthread-2.0',
     'gtk4', 'libadwaita-1', 'libsoup-3.0', 'json-glib-1.0', 'gdk-pixbuf-2.0',
     'pango', 'cairo', 'graphene-1.0', 'libxml-2.0',
+    # The Freedesktop SDK under GNOME's builds libjpeg-turbo for gdk-pixbuf.
+    'libjpeg',
     'm', 'dl', 'threads',
 }
 

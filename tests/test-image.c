@@ -1493,12 +1493,16 @@ test_error_too_large_formats (void)
   assert_too_large (webp, "pano.webp", "10000 × 8000", "WebP image may have at most 50 megapixels");
   assert_too_large (heif, "pano.heic", "10000 × 8000", "HEIF image may have at most 50 megapixels");
 
-  /* 54 megapixels: a progressive JPEG needs memory for all of them. */
+  /* 216 megapixels, progressive or not, is more than a JPEG may have. */
+  g_clear_pointer (&jpeg, g_bytes_unref);
+  jpeg = make_jpeg_claiming (18000, 12000);
+  sof = find_jpeg_segment (jpeg, 0xc0);
+  assert_too_large (jpeg, "pano.jpg", "18000 × 12000", "JPEG image may have at most 200 megapixels");
   data = g_memdup2 (g_bytes_get_data (jpeg, NULL), g_bytes_get_size (jpeg));
   data[sof + 1] = 0xc2;
   progressive = g_bytes_new_take (data, g_bytes_get_size (jpeg));
-  assert_too_large (progressive, "web.jpg", "9000 × 6000",
-                    "progressive JPEG image may have at most 50 megapixels");
+  assert_too_large (progressive, "web.jpg", "18000 × 12000",
+                    "JPEG image may have at most 200 megapixels");
 }
 
 static void

@@ -15,6 +15,7 @@
 #include <glib/gi18n.h>
 
 #include "gaze-image.h"
+#include "gaze-jpeg-private.h"
 
 #define MEGAPIXELS(n)    ((gint64) (n) * 1000000)
 #define CHUNK_SIZE       (64 * 1024)
@@ -365,12 +366,10 @@ typedef struct
  * The pixel limits bound what decoding costs, which is not the same for
  * every format:
  *
- * - gdk-pixbuf asks libjpeg to decode a JPEG at 1/2, 1/4 or 1/8 of its size,
- *   so a baseline JPEG never exists at full size in memory: 100 megapixels
- *   take about 11 MB.
- * - A progressive JPEG is the exception: libjpeg keeps every coefficient of
- *   the whole image until the last scan, 2 bytes a sample, 3 to 6 bytes a
- *   pixel. So does djpeg.
+ * - JPEGs are decoded by libjpeg at 1/2, 1/4 or 1/8 of their size, so a
+ *   JPEG never exists at full size in memory: 100 megapixels take about
+ *   11 MB. A progressive JPEG's coefficients, 3 to 6 bytes a pixel, go to a
+ *   temporary file once they pass 16 MB (see gaze-jpeg.c).
  * - PNG, GIF, TIFF and BMP are decoded at full size, 4 bytes a pixel (TIFF
  *   also keeps the whole file), and scaled afterwards: 50 megapixels are
  *   about 200 MB.
@@ -389,8 +388,8 @@ typedef struct
  * jagged, so gdk-pixbuf's averaging filter scales HEIF pictures instead.
  *
  * "decode_cost" is what a pixel costs while decoding, as measured (a 50 MP
- * PNG with alpha added 198 MB, a 48 MP HEIC 458 MB, a progressive 24 MP
- * JPEG 71 MB); the preparations running at once share a budget of it.
+ * PNG with alpha added 198 MB, a 48 MP HEIC 458 MB); the preparations
+ * running at once share a budget of it.
  */
 static const FormatInfo formats[N_FORMATS] = {
   [FORMAT_JPEG] = { "JPEG", "jpeg", MEGAPIXELS (200), 0, 0, FALSE },
@@ -400,10 +399,6 @@ static const FormatInfo formats[N_FORMATS] = {
   [FORMAT_HEIF] = { "HEIF", "heif", MEGAPIXELS (50), 10, WHOLE_FILE, TRUE },
   [FORMAT_TIFF] = { "TIFF", "tiff", MEGAPIXELS (50), 4, 0, FALSE },
   [FORMAT_BMP] = { "BMP", "bmp", MEGAPIXELS (50), 4, 0, FALSE },
-};
-
-static const FormatInfo progressive_jpeg = {
-  "progressive JPEG", "jpeg", MEGAPIXELS (50), 6, 0, FALSE
 };
 
 /*
@@ -807,6 +802,7 @@ set_unreadable_error (GError     **error,
 typedef struct
 {
   GdkPixbufLoader  *loader;
+  GazeJpeg         *jpeg;
   Format            kind;
   const FormatInfo *format;
   const char       *name;
@@ -847,6 +843,36 @@ decoder_reserve (Decoder *decoder,
   return TRUE;
 }
 
+/* Decides, once the size is known, whether to go on and at what size.
+ * Returns %FALSE if the picture is refused or the wait was cancelled. */
+static gboolean
+decoder_size_known (Decoder *decoder,
+                    int      width,
+                    int      height,
+                    int     *fit_width,
+                    int     *fit_height)
+{
+  decoder->size_seen = TRUE;
+  decoder->width = width;
+  decoder->height = height;
+  *fit_width = width;
+  *fit_height = height;
+
+  if (width <= 0 || height <= 0 || is_too_many_pixels (decoder->format, width, height))
+    {
+      decoder->size_refused = TRUE;
+      return FALSE;
+    }
+
+  if (!decoder_reserve (decoder, width, height))
+    return FALSE;
+
+  if (!decoder->format->scale_after)
+    gaze_detail_fit_size (decoder->detail, width, height, fit_width, fit_height);
+
+  return TRUE;
+}
+
 static void
 on_size_prepared (GdkPixbufLoader *loader,
                   int              width,
@@ -863,37 +889,27 @@ on_size_prepared (GdkPixbufLoader *loader,
   if (decoder->size_seen)
     return;
 
-  decoder->size_seen = TRUE;
-  decoder->width = width;
-  decoder->height = height;
-
-  /* The frame header tells progressive JPEGs apart, and it comes before
-   * the loader reports the size, in the same chunk or an earlier one. */
-  if (decoder->format == &formats[FORMAT_JPEG] && decoder->scan.progressive)
-    decoder->format = &progressive_jpeg;
-
-  if (width <= 0 || height <= 0 || is_too_many_pixels (decoder->format, width, height))
+  if (!decoder_size_known (decoder, width, height, &fit_width, &fit_height))
     {
       /* A size of zero tells the image module to stop before it allocates. */
-      decoder->size_refused = TRUE;
       gdk_pixbuf_loader_set_size (loader, 0, 0);
       return;
     }
-
-  if (!decoder_reserve (decoder, width, height))
-    {
-      gdk_pixbuf_loader_set_size (loader, 0, 0);
-      return;
-    }
-
-  if (decoder->format->scale_after)
-    return;
 
   /* Asking for the final size here, rather than scaling afterwards, lets
-   * the JPEG module decode at 1/2, 1/4 or 1/8 scale in the DCT. */
-  gaze_detail_fit_size (decoder->detail, width, height, &fit_width, &fit_height);
+   * the module decode straight to it where it can. */
   if (fit_width != width || fit_height != height)
     gdk_pixbuf_loader_set_size (loader, fit_width, fit_height);
+}
+
+static gboolean
+on_jpeg_size (int       width,
+              int       height,
+              int      *fit_width,
+              int      *fit_height,
+              gpointer  user_data)
+{
+  return decoder_size_known (user_data, width, height, fit_width, fit_height);
 }
 
 static void
@@ -920,6 +936,7 @@ decoder_clear (Decoder *decoder)
       g_clear_object (&decoder->loader);
     }
 
+  g_clear_pointer (&decoder->jpeg, gaze_jpeg_free);
   g_clear_pointer (&decoder->held, g_byte_array_unref);
 
   if (decoder->reserved > 0)
@@ -952,10 +969,8 @@ decoder_set_error (Decoder  *decoder,
     set_memory_error (error, decoder->name);
   else if (!decoder->size_seen &&
            decoder->scan.have_size &&
-           is_too_many_pixels (decoder->scan.progressive ? &progressive_jpeg : decoder->format,
-                               decoder->scan.width, decoder->scan.height))
-    set_size_error (error, decoder->name,
-                    decoder->scan.progressive ? &progressive_jpeg : decoder->format,
+           is_too_many_pixels (decoder->format, decoder->scan.width, decoder->scan.height))
+    set_size_error (error, decoder->name, decoder->format,
                     decoder->scan.width, decoder->scan.height);
   else
     set_corrupt_error (error, decoder->name);
@@ -1011,6 +1026,23 @@ decoder_write_loader (Decoder       *decoder,
                       GError       **error)
 {
   g_autoptr(GError) local_error = NULL;
+
+  if (decoder->kind == FORMAT_JPEG)
+    {
+      if (decoder->jpeg == NULL)
+        decoder->jpeg = gaze_jpeg_new (on_jpeg_size, decoder);
+
+      if (!gaze_jpeg_write (decoder->jpeg, data, len, &local_error) ||
+          g_cancellable_is_cancelled (decoder->cancellable))
+        {
+          if (g_cancellable_is_cancelled (decoder->cancellable))
+            decoder->cancelled = TRUE;
+          decoder_set_error (decoder, local_error, error);
+          return FALSE;
+        }
+
+      return TRUE;
+    }
 
   if (decoder->loader == NULL && !decoder_open_loader (decoder, error))
     return FALSE;
@@ -1122,27 +1154,43 @@ decoder_close (Decoder  *decoder,
                GError  **error)
 {
   g_autoptr(GError) local_error = NULL;
+  g_autoptr(GdkPixbuf) owned = NULL;
   GdkPixbuf *pixbuf;
   guint64 declared_length;
 
   if (decoder->held != NULL && !decoder_write_held (decoder, error))
     return NULL;
 
-  if (decoder->loader == NULL)
+  if (decoder->jpeg != NULL)
     {
-      set_corrupt_error (error, decoder->name);
-      return NULL;
+      if (!(owned = gaze_jpeg_finish (decoder->jpeg, &local_error)) ||
+          decoder->size_refused || decoder->cancelled)
+        {
+          decoder_set_error (decoder, local_error, error);
+          return NULL;
+        }
+
+      pixbuf = owned;
+    }
+  else
+    {
+      if (decoder->loader == NULL)
+        {
+          set_corrupt_error (error, decoder->name);
+          return NULL;
+        }
+
+      /* Some modules only look at the data, and report its size, on close. */
+      if (!gdk_pixbuf_loader_close (decoder->loader, &local_error) ||
+          decoder->size_refused || decoder->cancelled)
+        {
+          decoder_set_error (decoder, local_error, error);
+          return NULL;
+        }
+
+      pixbuf = gdk_pixbuf_loader_get_pixbuf (decoder->loader);
     }
 
-  /* Some modules only look at the data, and report its size, on close. */
-  if (!gdk_pixbuf_loader_close (decoder->loader, &local_error) ||
-      decoder->size_refused || decoder->cancelled)
-    {
-      decoder_set_error (decoder, local_error, error);
-      return NULL;
-    }
-
-  pixbuf = gdk_pixbuf_loader_get_pixbuf (decoder->loader);
   declared_length = get_declared_length (decoder->kind, decoder->head, decoder->head_len);
 
   if (pixbuf == NULL ||
