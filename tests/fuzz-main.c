@@ -45,6 +45,8 @@ static const char * const dictionary[] = {
   "\"usage\":{\"prompt_tokens\":", "\"error\":{\"code\":\"429\",\"message\":\"retry after 9 seconds\"}",
   "\"innererror\":", "\"message\":", "https://", "http://", "openai.azure.com", "/openai/deployments/",
   "/chat/completions", "?api-version=2024-10-21", "%2F", "%00", "[::1]", ":443", "@", "#",
+  "\xFF\xD8\xFF", "\xFF\xC0", "\xFF\xC2", "\xFF\xC4", "\xFF\xDA", "\xFF\xD9", "\xFF\xDD",
+  "\xFF\xE1", "\xFF\xEE", "Exif", "MM", "II*", "\x01\x12", "\x12\x01", "Adobe",
 };
 
 /* Which input is running, so that a failure can say how to replay it. */
