@@ -547,6 +547,57 @@ test_damaged (void)
   gaze_jpeg_set_memory_limit (16 * 1024 * 1024);
 }
 
+/* The encoder writes the picture and nothing about where it came from:
+ * the only application segment is JFIF's, and there is no comment. */
+static void
+test_encode (void)
+{
+  const Sample sample = { 640, 480, TRUE, FALSE, 6, FALSE };
+  g_autoptr(GBytes) source = make_jpeg (&sample);
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GdkPixbuf) back = NULL;
+  g_autoptr(GBytes) encoded = NULL;
+  g_autoptr(GInputStream) stream = NULL;
+  g_autoptr(GError) error = NULL;
+  SizeData data = { 0 };
+  const guint8 *p;
+  gsize len;
+  gsize i = 2;
+  guint n_app0 = 0;
+
+  pixbuf = decode (source, 0, &data, NULL, &error);
+  g_assert_no_error (error);
+
+  encoded = gaze_jpeg_encode (pixbuf, 85, &error);
+  g_assert_no_error (error);
+  p = g_bytes_get_data (encoded, &len);
+  g_assert_cmpuint (len, >, 1000);
+  g_assert_cmpint (p[0], ==, 0xff);
+  g_assert_cmpint (p[1], ==, 0xd8);
+
+  /* Every segment up to the start of the scan. */
+  while (i + 4 <= len && p[i] == 0xff && p[i + 1] != 0xda)
+    {
+      guint8 code = p[i + 1];
+
+      g_assert_false (code > 0xe0 && code <= 0xef);
+      g_assert_cmpint (code, !=, 0xfe);
+      if (code == 0xe0)
+        n_app0++;
+      i += 2 + ((gsize) p[i + 2] << 8 | p[i + 3]);
+    }
+  g_assert_cmpint (p[i + 1], ==, 0xda);
+  g_assert_cmpuint (n_app0, ==, 1);
+  g_assert_cmpint (p[len - 2], ==, 0xff);
+  g_assert_cmpint (p[len - 1], ==, 0xd9);
+
+  stream = g_memory_input_stream_new_from_bytes (encoded);
+  back = gdk_pixbuf_new_from_stream (stream, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (gdk_pixbuf_get_option (back, "orientation"));
+  g_assert_cmpfloat (mean_difference (pixbuf, back), <, 5.0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -571,6 +622,7 @@ main (int   argc,
   g_test_add_func ("/jpeg/cmyk", test_cmyk);
   g_test_add_func ("/jpeg/refused", test_refused);
   g_test_add_func ("/jpeg/damaged", test_damaged);
+  g_test_add_func ("/jpeg/encode", test_encode);
 
   status = g_test_run ();
 

@@ -23,7 +23,7 @@
 #define MAX_WORKERS      4
 #define WORKER_NICENESS  10
 #define WHOLE_FILE       G_MAXSIZE
-#define JPEG_QUALITY     "85"
+#define JPEG_QUALITY     85
 
 #define LOW_MAX_SIDE     512
 #define HIGH_MAX_SHORT   768
@@ -1286,8 +1286,7 @@ decoder_prepare (Decoder       *decoder,
   g_autoptr(GdkPixbuf) upright = NULL;
   g_autoptr(GdkPixbuf) flat = NULL;
   g_autoptr(GError) local_error = NULL;
-  g_autofree char *buffer = NULL;
-  gsize buffer_len = 0;
+  g_autoptr(GBytes) jpeg = NULL;
   int orientation;
 
   if (!(decoded = decoder_close (decoder, error)))
@@ -1364,11 +1363,9 @@ decoder_prepare (Decoder       *decoder,
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
 
-  /* Only "quality" is passed, so nothing from the original file (EXIF,
-   * GPS, ICC profile, comments) reaches the JPEG we upload. */
-  if (!gdk_pixbuf_save_to_buffer (flat, &buffer, &buffer_len, "jpeg", &local_error,
-                                  "quality", JPEG_QUALITY,
-                                  NULL))
+  /* Written from the pixels alone, so nothing from the original file
+   * (EXIF, GPS, ICC profile, comments) reaches the JPEG we upload. */
+  if (!(jpeg = gaze_jpeg_encode (flat, JPEG_QUALITY, &local_error)))
     {
       g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_CORRUPT,
                    _("Gaze could not convert “%s” to JPEG: %s. Try another photo."),
@@ -1394,13 +1391,13 @@ decoder_prepare (Decoder       *decoder,
       self->source_height = decoder->height;
     }
 
-  self->base64 = g_base64_encode ((const guchar *) buffer, buffer_len);
-  self->jpeg = g_bytes_new_take (g_steal_pointer (&buffer), buffer_len);
+  self->base64 = g_base64_encode (g_bytes_get_data (jpeg, NULL), g_bytes_get_size (jpeg));
+  self->jpeg = g_steal_pointer (&jpeg);
   self->pixbuf = g_steal_pointer (&flat);
 
   g_debug ("Prepared “%s”: %d×%d from %d×%d, orientation %d, %" G_GSIZE_FORMAT " bytes",
            self->name, self->width, self->height, self->source_width, self->source_height,
-           orientation, buffer_len);
+           orientation, g_bytes_get_size (self->jpeg));
 
   return g_steal_pointer (&self);
 }

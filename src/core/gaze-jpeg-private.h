@@ -35,6 +35,10 @@ gboolean   gaze_jpeg_write            (GazeJpeg          *self,
 GdkPixbuf *gaze_jpeg_finish           (GazeJpeg          *self,
                                        GError           **error);
 
+GBytes    *gaze_jpeg_encode           (GdkPixbuf         *pixbuf,
+                                       int                quality,
+                                       GError           **error);
+
 /* For tests and the benchmark: how many bytes of DCT coefficients a
  * decoder may keep in memory before it keeps them in a file instead. */
 void       gaze_jpeg_set_memory_limit (gsize              limit);
