@@ -856,7 +856,7 @@ test_error_too_large (void)
   g_autoptr(GBytes) png = make_png_header (30000, 30000);
   g_autoptr(GBytes) wide_png = make_png_header (200001, 1000);
   g_autoptr(GBytes) jpeg = make_jpeg_claiming (65535, 65535);
-  g_autoptr(GBytes) big_jpeg = make_jpeg_claiming (20000, 20000);
+  g_autoptr(GBytes) big_jpeg = make_jpeg_claiming (36000, 30000);
   g_autoptr(GazeImage) image = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -1493,16 +1493,21 @@ test_error_too_large_formats (void)
   assert_too_large (webp, "pano.webp", "10000 × 8000", "WebP image may have at most 50 megapixels");
   assert_too_large (heif, "pano.heic", "10000 × 8000", "HEIF image may have at most 50 megapixels");
 
-  /* 216 megapixels, progressive or not, is more than a JPEG may have. */
+  /* 360 megapixels: fine for a baseline JPEG, too many for a progressive
+   * one, whose coefficients would need a 1 GB file. */
   g_clear_pointer (&jpeg, g_bytes_unref);
-  jpeg = make_jpeg_claiming (18000, 12000);
+  jpeg = make_jpeg_claiming (20000, 18000);
   sof = find_jpeg_segment (jpeg, 0xc0);
-  assert_too_large (jpeg, "pano.jpg", "18000 × 12000", "JPEG image may have at most 200 megapixels");
   data = g_memdup2 (g_bytes_get_data (jpeg, NULL), g_bytes_get_size (jpeg));
   data[sof + 1] = 0xc2;
   progressive = g_bytes_new_take (data, g_bytes_get_size (jpeg));
-  assert_too_large (progressive, "web.jpg", "18000 × 12000",
-                    "JPEG image may have at most 200 megapixels");
+  assert_too_large (progressive, "web.jpg", "20000 × 18000",
+                    "progressive JPEG image may have at most 300 megapixels");
+
+  /* 1.2 gigapixels is more than any JPEG may have. */
+  g_clear_pointer (&jpeg, g_bytes_unref);
+  jpeg = make_jpeg_claiming (40000, 30000);
+  assert_too_large (jpeg, "pano.jpg", "40000 × 30000", "JPEG image may have at most 1000 megapixels");
 }
 
 static void

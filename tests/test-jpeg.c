@@ -5,13 +5,16 @@
 
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <jpeglib.h>
 
 #include <glib/gstdio.h>
 
+#include "gaze-image.h"
 #include "gaze-jpeg-private.h"
 
 typedef struct
@@ -367,32 +370,44 @@ test_chunks (void)
 static void
 test_matches_gdk_pixbuf (void)
 {
-  const Sample samples[] = {
-    { 1024, 768, FALSE, FALSE, 0, FALSE },
-    { 1024, 768, TRUE, FALSE, 0, FALSE },
+  /* libjpeg's 1/2 and 1/4 scales, then a picture more than 8 times larger
+   * than the fit, which is also averaged over blocks of pixels. */
+  const struct {
+    Sample sample;
+    int    fit_width;
+    int    fit_height;
+    gsize  memory_limit;
+  } cases[] = {
+    { { 1024, 768, FALSE, FALSE, 0, FALSE }, 256, 192, G_MAXSIZE },
+    { { 1024, 768, TRUE, FALSE, 0, FALSE }, 256, 192, 0 },
+    { { 2000, 1500, FALSE, FALSE, 0, FALSE }, 60, 45, G_MAXSIZE },
+    { { 2000, 1500, TRUE, FALSE, 0, FALSE }, 37, 28, 0 },
   };
 
-  for (guint i = 0; i < G_N_ELEMENTS (samples); i++)
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GBytes) bytes = make_jpeg (&samples[i]);
+      g_autoptr(GBytes) bytes = make_jpeg (&cases[i].sample);
       g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_bytes (bytes);
       g_autoptr(GdkPixbuf) full = NULL;
       g_autoptr(GdkPixbuf) reference = NULL;
       g_autoptr(GdkPixbuf) ours = NULL;
       g_autoptr(GError) error = NULL;
-      SizeData data = { 256, 192 };
+      SizeData data = { cases[i].fit_width, cases[i].fit_height };
       double difference;
 
       full = gdk_pixbuf_new_from_stream (stream, NULL, &error);
       g_assert_no_error (error);
-      reference = gdk_pixbuf_scale_simple (full, 256, 192, GDK_INTERP_BILINEAR);
+      reference = gdk_pixbuf_scale_simple (full, cases[i].fit_width, cases[i].fit_height,
+                                           GDK_INTERP_HYPER);
 
-      gaze_jpeg_set_memory_limit (i == 1 ? 0 : G_MAXSIZE);
+      gaze_jpeg_set_memory_limit (cases[i].memory_limit);
       ours = decode (bytes, 4096, &data, NULL, &error);
       g_assert_no_error (error);
+      g_assert_cmpint (gdk_pixbuf_get_width (ours), ==, cases[i].fit_width);
+      g_assert_cmpint (gdk_pixbuf_get_height (ours), ==, cases[i].fit_height);
 
       difference = mean_difference (ours, reference);
-      g_test_message ("sample %u: mean difference %.2f levels", i, difference);
+      g_test_message ("case %u: mean difference %.2f levels", i, difference);
       g_assert_cmpfloat (difference, <, 6.0);
     }
 
@@ -598,6 +613,44 @@ test_encode (void)
   g_assert_cmpfloat (mean_difference (pixbuf, back), <, 5.0);
 }
 
+/* When the disk is full, the coefficients cannot go to their file: the
+ * decoder says so, and the photo gets a sentence about disk space. A file
+ * size limit stands in for a full disk. */
+static void
+test_disk_full (void)
+{
+  if (g_test_subprocess ())
+    {
+      const Sample sample = { 1600, 1200, TRUE, FALSE, 0, FALSE };
+      g_autoptr(GBytes) bytes = make_jpeg (&sample);
+      struct rlimit limit = { 64 * 1024, 64 * 1024 };
+      g_autoptr(GdkPixbuf) pixbuf = NULL;
+      g_autoptr(GazeImage) image = NULL;
+      g_autoptr(GError) error = NULL;
+      SizeData data = { 400, 300 };
+
+      signal (SIGXFSZ, SIG_IGN);
+      g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+      gaze_jpeg_set_memory_limit (0);
+
+      pixbuf = decode (bytes, 0, &data, NULL, &error);
+      g_assert_null (pixbuf);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+      g_clear_error (&error);
+
+      image = gaze_image_prepare_bytes (bytes, "pano.jpg", GAZE_DETAIL_HIGH, NULL, &error);
+      g_assert_null (image);
+      g_assert_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_LARGE);
+      g_assert_nonnull (strstr (error->message, "“pano.jpg”"));
+      g_assert_nonnull (strstr (error->message, "disk space"));
+      g_assert_cmpuint (count_cache_files (), ==, 0);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -623,6 +676,7 @@ main (int   argc,
   g_test_add_func ("/jpeg/refused", test_refused);
   g_test_add_func ("/jpeg/damaged", test_damaged);
   g_test_add_func ("/jpeg/encode", test_encode);
+  g_test_add_func ("/jpeg/disk-full", test_disk_full);
 
   status = g_test_run ();
 

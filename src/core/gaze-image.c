@@ -366,10 +366,12 @@ typedef struct
  * The pixel limits bound what decoding costs, which is not the same for
  * every format:
  *
- * - JPEGs are decoded by libjpeg at 1/2, 1/4 or 1/8 of their size, so a
- *   JPEG never exists at full size in memory: 100 megapixels take about
- *   11 MB. A progressive JPEG's coefficients, 3 to 6 bytes a pixel, go to a
- *   temporary file once they pass 16 MB (see gaze-jpeg.c).
+ * - JPEGs are decoded by libjpeg at 1/2, 1/4 or 1/8 of their size, and
+ *   averaged down further as their rows come, so a JPEG never exists at
+ *   full size in memory: 100 megapixels take about 8 MB, and a gigapixel
+ *   panorama no more. Decoding takes about 3 ms a megapixel. A progressive
+ *   JPEG's coefficients, 3 to 6 bytes a pixel, go to a temporary file once
+ *   they pass 16 MB (see gaze-jpeg.c).
  * - PNG, GIF, TIFF and BMP are decoded at full size, 4 bytes a pixel (TIFF
  *   also keeps the whole file), and scaled afterwards: 50 megapixels are
  *   about 200 MB.
@@ -392,13 +394,19 @@ typedef struct
  * running at once share a budget of it.
  */
 static const FormatInfo formats[N_FORMATS] = {
-  [FORMAT_JPEG] = { "JPEG", "jpeg", MEGAPIXELS (200), 0, 0, FALSE },
+  [FORMAT_JPEG] = { "JPEG", "jpeg", MEGAPIXELS (1000), 0, 0, FALSE },
   [FORMAT_PNG] = { "PNG", "png", MEGAPIXELS (50), 4, 0, FALSE },
   [FORMAT_GIF] = { "GIF", "gif", MEGAPIXELS (50), 4, 1024 * 1024, FALSE },
   [FORMAT_WEBP] = { "WebP", "webp", MEGAPIXELS (50), 0, 0, FALSE },
   [FORMAT_HEIF] = { "HEIF", "heif", MEGAPIXELS (50), 10, WHOLE_FILE, TRUE },
   [FORMAT_TIFF] = { "TIFF", "tiff", MEGAPIXELS (50), 4, 0, FALSE },
   [FORMAT_BMP] = { "BMP", "bmp", MEGAPIXELS (50), 4, 0, FALSE },
+};
+
+/* Its coefficients take a temporary file of 3 bytes a pixel, 900 MB at the
+ * limit, and decoding one takes about 17 ms a megapixel. */
+static const FormatInfo progressive_jpeg = {
+  "progressive JPEG", "jpeg", MEGAPIXELS (300), 0, 0, FALSE
 };
 
 /*
@@ -779,6 +787,16 @@ set_memory_error (GError     **error,
 }
 
 static void
+set_disk_error (GError     **error,
+                const char  *name)
+{
+  g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_LARGE,
+               _("There is not enough free disk space to prepare “%s”. "
+                 "Free some space in your home folder or attach a smaller image."),
+               name);
+}
+
+static void
 set_unreadable_error (GError     **error,
                       const char  *name,
                       GError      *reason)
@@ -857,6 +875,11 @@ decoder_size_known (Decoder *decoder,
   decoder->height = height;
   *fit_width = width;
   *fit_height = height;
+
+  /* The frame header tells progressive JPEGs apart, and the scan has seen
+   * it by the time libjpeg reports the size. */
+  if (decoder->format == &formats[FORMAT_JPEG] && decoder->scan.progressive)
+    decoder->format = &progressive_jpeg;
 
   if (width <= 0 || height <= 0 || is_too_many_pixels (decoder->format, width, height))
     {
@@ -969,9 +992,13 @@ decoder_set_error (Decoder  *decoder,
     set_memory_error (error, decoder->name);
   else if (!decoder->size_seen &&
            decoder->scan.have_size &&
-           is_too_many_pixels (decoder->format, decoder->scan.width, decoder->scan.height))
-    set_size_error (error, decoder->name, decoder->format,
+           is_too_many_pixels (decoder->scan.progressive ? &progressive_jpeg : decoder->format,
+                               decoder->scan.width, decoder->scan.height))
+    set_size_error (error, decoder->name,
+                    decoder->scan.progressive ? &progressive_jpeg : decoder->format,
                     decoder->scan.width, decoder->scan.height);
+  else if (g_error_matches (loader_error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
+    set_disk_error (error, decoder->name);
   else
     set_corrupt_error (error, decoder->name);
 }

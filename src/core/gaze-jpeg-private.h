@@ -12,7 +12,9 @@ G_BEGIN_DECLS
 /*
  * GazeJpeg: decodes a JPEG with libjpeg, fed in chunks, straight to the size
  * its caller asks for once the header is read. Errors are in the
- * GDK_PIXBUF_ERROR domain, as a GdkPixbufLoader's would be.
+ * GDK_PIXBUF_ERROR domain, as a GdkPixbufLoader's would be, except
+ * G_IO_ERROR_NO_SPACE when the temporary file for the coefficients of a
+ * large progressive JPEG could not be made or written.
  */
 
 typedef struct _GazeJpeg GazeJpeg;

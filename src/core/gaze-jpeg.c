@@ -44,6 +44,10 @@
  * about 5 megapixels. */
 #define DEFAULT_MEMORY_LIMIT  ((gsize) 16 * 1024 * 1024)
 
+/* Without a file, coefficients up to this size are kept in memory anyway,
+ * as libjpeg itself would keep them; beyond it the picture is refused. */
+#define MEMORY_FALLBACK_LIMIT ((guint64) 256 * 1024 * 1024)
+
 static gsize memory_limit = DEFAULT_MEMORY_LIMIT;
 
 typedef enum
@@ -108,6 +112,15 @@ struct _GazeJpeg
   int               fit_height;
   GdkPixbuf        *pixbuf;
   JSAMPARRAY        cmyk_row;
+
+  /* Averaging blocks of pixels, for pictures more than 8 times larger
+   * than the fit: a row as decoded, and the sums of the current blocks. */
+  JDIMENSION        block_width;
+  JDIMENSION        block_height;
+  JSAMPARRAY        row;
+  guint32          *sums;
+  JDIMENSION        summed_rows;
+  int               reduced_rows;
 };
 
 void
@@ -157,9 +170,12 @@ set_error_from_libjpeg (GazeJpeg  *self,
   self->error_mgr.format_message ((j_common_ptr) &self->cinfo, message);
   g_debug ("libjpeg stopped: %s", message);
 
-  if (code == JERR_OUT_OF_MEMORY ||
-      code == JERR_TFILE_CREATE || code == JERR_TFILE_READ ||
+  /* The temporary file could not be made or written: the disk is full,
+   * most likely. */
+  if (code == JERR_TFILE_CREATE || code == JERR_TFILE_READ ||
       code == JERR_TFILE_SEEK || code == JERR_TFILE_WRITE)
+    g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, message);
+  else if (code == JERR_OUT_OF_MEMORY)
     g_set_error_literal (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY, message);
   else
     g_set_error_literal (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE, message);
@@ -267,6 +283,8 @@ realize_virt_arrays (j_common_ptr cinfo)
   if (total > memory_limit && self->fd < 0)
     {
       self->fd = open_backing_file ();
+      if (self->fd < 0 && total > MEMORY_FALLBACK_LIMIT)
+        fail (self, JERR_TFILE_CREATE);
       if (self->fd >= 0 && ftruncate (self->fd, (off_t) total) != 0)
         fail (self, JERR_TFILE_WRITE);
     }
@@ -661,33 +679,101 @@ read_header (GazeJpeg *self)
 static gboolean
 start (GazeJpeg *self)
 {
+  JDIMENSION width;
+  JDIMENSION height;
+
   if (!jpeg_start_decompress (&self->cinfo))
     return FALSE;
 
+  width = self->cinfo.output_width;
+  height = self->cinfo.output_height;
+
+  /* libjpeg scales by 1/8 at most; a panorama far larger than that is
+   * averaged over whole blocks of pixels as its rows come, so that only
+   * the reduced picture is ever held. */
+  self->block_width = MAX (width / (JDIMENSION) self->fit_width, 1);
+  self->block_height = MAX (height / (JDIMENSION) self->fit_height, 1);
+
   self->pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8,
-                                 (int) self->cinfo.output_width,
-                                 (int) self->cinfo.output_height);
+                                 (int) ((width + self->block_width - 1) / self->block_width),
+                                 (int) ((height + self->block_height - 1) / self->block_height));
   if (self->pixbuf == NULL)
     fail (self, JERR_OUT_OF_MEMORY);
 
   if (self->cmyk)
     self->cmyk_row = self->cinfo.mem->alloc_sarray ((j_common_ptr) &self->cinfo, JPOOL_IMAGE,
-                                                    self->cinfo.output_width * 4, 1);
+                                                    width * 4, 1);
+
+  if (self->block_width > 1 || self->block_height > 1)
+    {
+      self->row = self->cinfo.mem->alloc_sarray ((j_common_ptr) &self->cinfo, JPOOL_IMAGE,
+                                                 width * 3, 1);
+      self->sums = self->cinfo.mem->alloc_large ((j_common_ptr) &self->cinfo, JPOOL_IMAGE,
+                                                 (gsize) gdk_pixbuf_get_width (self->pixbuf) * 3 *
+                                                 sizeof (guint32));
+      memset (self->sums, 0, (gsize) gdk_pixbuf_get_width (self->pixbuf) * 3 * sizeof (guint32));
+      self->summed_rows = 0;
+    }
 
   self->state = STATE_SCANLINES;
 
   return TRUE;
 }
 
+/* Adds a decoded row to the sums, and writes a reduced row once a block's
+ * rows are all in, or the picture ends. */
+static void
+reduce_row (GazeJpeg     *self,
+            const guint8 *row)
+{
+  JDIMENSION width = self->cinfo.output_width;
+  int reduced_width = gdk_pixbuf_get_width (self->pixbuf);
+  guint8 *out;
+
+  for (JDIMENSION x = 0; x < width; x++)
+    {
+      guint32 *sum = self->sums + (x / self->block_width) * 3;
+
+      sum[0] += row[3 * x];
+      sum[1] += row[3 * x + 1];
+      sum[2] += row[3 * x + 2];
+    }
+
+  self->summed_rows++;
+
+  if (self->summed_rows < self->block_height &&
+      self->cinfo.output_scanline < self->cinfo.output_height)
+    return;
+
+  out = gdk_pixbuf_get_pixels (self->pixbuf) +
+        (gsize) self->reduced_rows * (gsize) gdk_pixbuf_get_rowstride (self->pixbuf);
+
+  for (int x = 0; x < reduced_width; x++)
+    {
+      /* The last block of a row may be narrower. */
+      JDIMENSION columns = MIN (self->block_width, width - (JDIMENSION) x * self->block_width);
+      guint32 count = columns * self->summed_rows;
+
+      for (int c = 0; c < 3; c++)
+        out[3 * x + c] = (guint8) ((self->sums[3 * x + c] + count / 2) / count);
+    }
+
+  memset (self->sums, 0, (gsize) reduced_width * 3 * sizeof (guint32));
+  self->summed_rows = 0;
+  self->reduced_rows++;
+}
+
 static gboolean
 read_scanlines (GazeJpeg *self)
 {
+  gboolean reduce = self->row != NULL;
   guint8 *pixels = gdk_pixbuf_get_pixels (self->pixbuf);
   int rowstride = gdk_pixbuf_get_rowstride (self->pixbuf);
 
   while (self->cinfo.output_scanline < self->cinfo.output_height)
     {
-      guint8 *row = pixels + (gsize) self->cinfo.output_scanline * (gsize) rowstride;
+      guint8 *row = reduce ? self->row[0]
+                           : pixels + (gsize) self->cinfo.output_scanline * (gsize) rowstride;
       JSAMPROW rows[1] = { row };
 
       if (self->cmyk)
@@ -698,6 +784,9 @@ read_scanlines (GazeJpeg *self)
         }
       else if (jpeg_read_scanlines (&self->cinfo, rows, 1) != 1)
         return FALSE;
+
+      if (reduce)
+        reduce_row (self, row);
     }
 
   self->state = STATE_FINISH;
