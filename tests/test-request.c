@@ -25,12 +25,15 @@ typedef struct
 {
   const char *role;
   const char *text;
-  const char *images;   /* one letter per image: 'l'ow, 'h'igh or 'a'uto */
+  /* One letter per image: 'l'ow, 'h'igh or 'a'uto; an 'x', before the
+   * others, is a photo of an earlier turn that is left out and named. */
+  const char *images;
 } Turn;
 
 /* The expected bodies are JSON with ' for " so that they stay readable;
  * \\' is an escaped quote. @IMAGEn@ stands for the base64 of the row's
- * n-th image, counted over all its turns.
+ * n-th attached image, counted over all its turns; photo-N.jpg counts
+ * every image, left out or not.
  */
 typedef struct
 {
@@ -179,6 +182,31 @@ static const RequestCase request_cases[] = {
     "'max_tokens':300,'stream':true}",
   },
   {
+    "left-out", NULL, 0, FALSE,
+    {
+      { "user", "What are these?", "xxl" },
+      { "assistant", "Three boats.", "" },
+      { "user", "And this one?", "h" },
+    },
+    "{'messages':[{'role':'user','content':[{'type':'text','text':'What are these?'},"
+    "{'type':'text','text':'[The photo \\'photo-0.jpg\\' was shown earlier in this conversation "
+    "and is no longer attached.]'},"
+    "{'type':'text','text':'[The photo \\'photo-1.jpg\\' was shown earlier in this conversation "
+    "and is no longer attached.]'},"
+    "{'type':'image_url','image_url':{'url':'data:image/jpeg;base64,@IMAGE0@','detail':'low'}}]},"
+    "{'role':'assistant','content':'Three boats.'},"
+    "{'role':'user','content':[{'type':'text','text':'And this one?'},"
+    "{'type':'image_url','image_url':{'url':'data:image/jpeg;base64,@IMAGE1@','detail':'high'}}]}],"
+    "'max_tokens':800,'stream':false}",
+    "{'messages':[{'role':'user','content':['What are these?',"
+    "'[The photo \\'photo-0.jpg\\' was shown earlier in this conversation and is no longer attached.]',"
+    "'[The photo \\'photo-1.jpg\\' was shown earlier in this conversation and is no longer attached.]',"
+    "{'image':'@IMAGE0@'}]},"
+    "{'role':'assistant','content':'Three boats.'},"
+    "{'role':'user','content':['And this one?',{'image':'@IMAGE1@'}]}],"
+    "'max_tokens':800,'stream':false}",
+  },
+  {
     "text-conversation", NULL, 0, FALSE,
     {
       { "user", "Hi", "" },
@@ -312,13 +340,14 @@ to_json (JsonNode *node)
   return json_to_string (node, TRUE);
 }
 
-/* The request as the row describes it, and every image it holds, in order. */
+/* The request as the row describes it, and every image it attaches, in order. */
 static GazeRequest *
 build_request (const RequestCase *c,
                const VersionCase *v,
                GPtrArray         *all_images)
 {
   GazeRequest *request = gaze_request_new (v->api_version);
+  guint n_made = 0;
 
   if (c->system_prompt != NULL)
     gaze_request_set_system_prompt (request, c->system_prompt);
@@ -338,17 +367,28 @@ build_request (const RequestCase *c,
       else
         {
           g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func (g_object_unref);
+          guint n_left_out = 0;
 
           for (const char *letter = turn->images; *letter; letter++)
             {
-              GazeImage *image = make_image (all_images->len, *letter);
+              GazeImage *image;
 
+              if (*letter == 'x')
+                {
+                  g_assert_cmpuint (n_left_out, ==, images->len);
+                  g_ptr_array_add (images, make_image (n_made++, 'l'));
+                  n_left_out++;
+                  continue;
+                }
+
+              image = make_image (n_made++, *letter);
               g_ptr_array_add (images, image);
               g_ptr_array_add (all_images, g_object_ref (image));
             }
 
           /* The request keeps its own references. */
-          gaze_request_add_user_message (request, turn->text, images->len > 0 ? images : NULL);
+          gaze_request_add_user_message_full (request, turn->text, images->len > 0 ? images : NULL,
+                                              n_left_out);
         }
     }
 

@@ -224,23 +224,59 @@ static void
 test_request_count (void)
 {
   g_autoptr(GazeImage) image = make_image (64, 48, GAZE_DETAIL_LOW);
-  g_autoptr(GPtrArray) ten = repeat_image (image, GAZE_MAX_IMAGES_PER_MESSAGE);
+  g_autoptr(GPtrArray) five = repeat_image (image, 5);
+  g_autoptr(GPtrArray) six = repeat_image (image, 6);
   g_autoptr(GPtrArray) eleven = repeat_image (image, GAZE_MAX_IMAGES_PER_MESSAGE + 1);
-  g_autoptr(GazeRequest) request = gaze_request_new (NULL);
   g_autoptr(GError) error = NULL;
 
-  /* Ten in each of several messages is fine; the limit is per message. */
-  gaze_request_add_user_message (request, "First", ten);
-  gaze_request_add_assistant_message (request, "Ten photos.");
-  gaze_request_add_user_message (request, "Second", ten);
-  g_assert_true (gaze_request_check (request, &error));
-  g_assert_no_error (error);
+  /* The limit is per request: the service counts the images of earlier
+   * turns too. Five and five are ten.
+   */
+  {
+    g_autoptr(GazeRequest) request = gaze_request_new (NULL);
 
-  gaze_request_add_assistant_message (request, "Ten more.");
-  gaze_request_add_user_message (request, "Third", eleven);
-  g_assert_false (gaze_request_check (request, &error));
-  g_assert_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_MANY);
-  g_assert_nonnull (strstr (error->message, "at most 10 photos"));
+    gaze_request_add_user_message (request, "First", five);
+    gaze_request_add_assistant_message (request, "Five photos.");
+    gaze_request_add_user_message (request, "Second", five);
+    g_assert_cmpuint (gaze_request_get_n_images (request), ==, 10);
+    g_assert_true (gaze_request_check (request, &error));
+    g_assert_no_error (error);
+  }
+
+  /* Eleven spread over two messages are refused, before anything is sent. */
+  {
+    g_autoptr(GazeRequest) request = gaze_request_new (NULL);
+
+    gaze_request_add_user_message (request, "First", six);
+    gaze_request_add_assistant_message (request, "Six photos.");
+    gaze_request_add_user_message (request, "Second", five);
+    g_assert_cmpuint (gaze_request_get_n_images (request), ==, 11);
+    g_assert_false (gaze_request_check (request, &error));
+    g_assert_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_MANY);
+    g_assert_nonnull (strstr (error->message, "at most 10 photos"));
+    g_clear_error (&error);
+  }
+
+  /* The same, with the first photo of the earlier turn left out, fits. */
+  {
+    g_autoptr(GazeRequest) request = gaze_request_new (NULL);
+
+    gaze_request_add_user_message_full (request, "First", six, 1);
+    gaze_request_add_assistant_message (request, "Six photos.");
+    gaze_request_add_user_message (request, "Second", five);
+    g_assert_cmpuint (gaze_request_get_n_images (request), ==, 10);
+    g_assert_true (gaze_request_check (request, &error));
+    g_assert_no_error (error);
+  }
+
+  /* Eleven in one message, as before. */
+  {
+    g_autoptr(GazeRequest) request = gaze_request_new (NULL);
+
+    gaze_request_add_user_message (request, "Eleven", eleven);
+    g_assert_false (gaze_request_check (request, &error));
+    g_assert_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_MANY);
+  }
 }
 
 static void
@@ -258,13 +294,19 @@ test_request_size (void)
                   g_bytes_get_size (gaze_image_get_jpeg (noise)));
   g_assert_cmpuint (g_bytes_get_size (gaze_image_get_jpeg (noise)), >, 1000000);
 
-  /* Ten noisy photos fit, and a second turn with them does not. */
+  /* Ten noisy photos fit; ten are all a request may carry, so it takes
+   * long text besides them, such as a pasted log, to pass the limit.
+   */
   gaze_request_add_user_message (request, "What is this?", images);
   g_assert_true (gaze_request_check (request, &error));
   g_assert_no_error (error);
 
-  gaze_request_add_assistant_message (request, "Static.");
-  gaze_request_add_user_message (request, "And these?", images);
+  {
+    g_autofree char *long_text = g_strnfill (8 * 1000 * 1000, 'x');
+
+    gaze_request_add_assistant_message (request, "Static.");
+    gaze_request_add_user_message (request, long_text, NULL);
+  }
   estimate = gaze_request_estimate_size (request);
   body = gaze_request_to_bytes (request);
   g_assert_cmpuint (g_bytes_get_size (body), >, GAZE_MAX_REQUEST_SIZE);

@@ -31,11 +31,20 @@ typedef enum
   ROLE_ASSISTANT,
 } Role;
 
+/* What stands in a request for a photo of an earlier turn that no longer
+ * fits in it. It is read by the model, not by the person, so it is not
+ * translated.
+ */
+#define LEFT_OUT_FORMAT "[The photo \"%s\" was shown earlier in this conversation " \
+                        "and is no longer attached.]"
+
 typedef struct
 {
   Role       role;
   char      *text;
   GPtrArray *images;
+  /* The first n_left_out of images are not attached. */
+  guint      n_left_out;
 } Message;
 
 struct _GazeRequest
@@ -190,21 +199,44 @@ gaze_request_add_user_message (GazeRequest *self,
                                const char  *text,
                                GPtrArray   *images)
 {
+  gaze_request_add_user_message_full (self, text, images, 0);
+}
+
+/**
+ * gaze_request_add_user_message_full:
+ * @self: a #GazeRequest
+ * @text: what the person asked
+ * @images: (nullable) (element-type GazeImage): the prepared images sent with it
+ * @n_left_out: how many of @images, from the first, are not attached
+ *
+ * Adds a question of an earlier turn whose first @n_left_out photos no
+ * longer fit in the request: each is replaced, in its place, by a short
+ * text that tells the model a photo of that name was shown earlier. @text
+ * is sent as it is.
+ */
+void
+gaze_request_add_user_message_full (GazeRequest *self,
+                                    const char  *text,
+                                    GPtrArray   *images,
+                                    guint        n_left_out)
+{
   Message *message;
 
   g_return_if_fail (GAZE_IS_REQUEST (self));
   g_return_if_fail (text != NULL);
+  g_return_if_fail (n_left_out <= (images != NULL ? images->len : 0));
+
+  for (guint i = 0; images != NULL && i < images->len; i++)
+    g_return_if_fail (GAZE_IS_IMAGE (g_ptr_array_index (images, i)));
 
   message = g_new0 (Message, 1);
   message->role = ROLE_USER;
   message->text = g_strdup (text);
   message->images = g_ptr_array_new_with_free_func (g_object_unref);
+  message->n_left_out = n_left_out;
 
   for (guint i = 0; images != NULL && i < images->len; i++)
-    {
-      g_return_if_fail (GAZE_IS_IMAGE (g_ptr_array_index (images, i)));
-      g_ptr_array_add (message->images, g_object_ref (g_ptr_array_index (images, i)));
-    }
+    g_ptr_array_add (message->images, g_object_ref (g_ptr_array_index (images, i)));
 
   g_ptr_array_add (self->messages, message);
 }
@@ -225,6 +257,12 @@ gaze_request_add_assistant_message (GazeRequest *self,
   g_ptr_array_add (self->messages, message);
 }
 
+static char *
+dup_left_out_text (GazeImage *image)
+{
+  return g_strdup_printf (LEFT_OUT_FORMAT, gaze_image_get_name (image));
+}
+
 static void
 add_legacy_user_content (JsonBuilder   *builder,
                          const Message *message)
@@ -237,6 +275,14 @@ add_legacy_user_content (JsonBuilder   *builder,
   for (guint i = 0; i < message->images->len; i++)
     {
       GazeImage *image = g_ptr_array_index (message->images, i);
+
+      if (i < message->n_left_out)
+        {
+          g_autofree char *left_out = dup_left_out_text (image);
+
+          json_builder_add_string_value (builder, left_out);
+          continue;
+        }
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "image");
@@ -266,8 +312,22 @@ add_user_content (JsonBuilder   *builder,
   for (guint i = 0; i < message->images->len; i++)
     {
       GazeImage *image = g_ptr_array_index (message->images, i);
-      g_autofree char *url = g_strconcat ("data:image/jpeg;base64,", gaze_image_get_base64 (image), NULL);
+      g_autofree char *url = NULL;
 
+      if (i < message->n_left_out)
+        {
+          g_autofree char *left_out = dup_left_out_text (image);
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "type");
+          json_builder_add_string_value (builder, "text");
+          json_builder_set_member_name (builder, "text");
+          json_builder_add_string_value (builder, left_out);
+          json_builder_end_object (builder);
+          continue;
+        }
+
+      url = g_strconcat ("data:image/jpeg;base64,", gaze_image_get_base64 (image), NULL);
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "type");
       json_builder_add_string_value (builder, "image_url");
@@ -376,8 +436,9 @@ gaze_request_to_bytes (GazeRequest *self)
 
 /* Room for everything in the body that is neither text nor an image: the
  * keys, brackets and options around the messages; a message's role and
- * content keys; an image part's type, data: prefix and detail. Each is more
- * than to_bytes() writes, so the estimate errs on the large side. */
+ * content keys; an image part's type, data: prefix and detail, or the keys
+ * of the text part that stands for a photo left out. Each is more than
+ * to_bytes() writes, so the estimate errs on the large side. */
 #define BODY_OVERHEAD     256
 #define MESSAGE_OVERHEAD  96
 #define IMAGE_OVERHEAD    128
@@ -432,9 +493,19 @@ gaze_request_estimate_size (GazeRequest *self)
 
       for (guint j = 0; message->images != NULL && j < message->images->len; j++)
         {
-          GBytes *jpeg = gaze_image_get_jpeg (g_ptr_array_index (message->images, j));
+          GazeImage *image = g_ptr_array_index (message->images, j);
+          GBytes *jpeg;
+
+          if (j < message->n_left_out)
+            {
+              g_autofree char *left_out = dup_left_out_text (image);
+
+              size += IMAGE_OVERHEAD + estimate_json_string (left_out);
+              continue;
+            }
 
           /* Base64 without line breaks: four characters for every three bytes. */
+          jpeg = gaze_image_get_jpeg (image);
           size += IMAGE_OVERHEAD + (g_bytes_get_size (jpeg) + 2) / 3 * 4;
         }
     }
@@ -443,13 +514,42 @@ gaze_request_estimate_size (GazeRequest *self)
 }
 
 /**
+ * gaze_request_get_n_images:
+ * @self: a #GazeRequest
+ *
+ * Returns: how many images @self attaches, over all its messages; those
+ *   left out are not counted
+ */
+guint
+gaze_request_get_n_images (GazeRequest *self)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (GAZE_IS_REQUEST (self), 0);
+
+  for (guint i = 0; i < self->messages->len; i++)
+    {
+      const Message *message = g_ptr_array_index (self->messages, i);
+
+      if (message->images != NULL)
+        n += message->images->len - message->n_left_out;
+    }
+
+  return n;
+}
+
+/**
  * gaze_request_check:
  * @self: a #GazeRequest
  * @error: a location for a #GError
  *
  * Says, before anything is sent, whether the service will take @self: at
- * most %GAZE_MAX_IMAGES_PER_MESSAGE images in each message, and a body of
- * at most %GAZE_MAX_REQUEST_SIZE bytes. If not, @error says what to do.
+ * most %GAZE_MAX_IMAGES_PER_MESSAGE images in the whole request, and a body
+ * of at most %GAZE_MAX_REQUEST_SIZE bytes. If not, @error says what to do.
+ *
+ * The limit counts the images of every message, since each request carries
+ * the earlier turns again: gaze_conversation_build_request() leaves out
+ * the oldest photos so that a conversation stays within it.
  *
  * Returns: %TRUE if @self can be sent
  */
@@ -462,13 +562,8 @@ gaze_request_check (GazeRequest  *self,
   g_return_val_if_fail (GAZE_IS_REQUEST (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  for (guint i = 0; i < self->messages->len; i++)
-    {
-      const Message *message = g_ptr_array_index (self->messages, i);
-
-      if (message->images != NULL && !gaze_image_check_count (message->images->len, error))
-        return FALSE;
-    }
+  if (!gaze_image_check_count (gaze_request_get_n_images (self), error))
+    return FALSE;
 
   size = gaze_request_estimate_size (self);
 

@@ -35,8 +35,13 @@ gboolean     gaze_request_get_stream            (GazeRequest *self);
 void         gaze_request_add_user_message      (GazeRequest *self,
                                                  const char  *text,
                                                  GPtrArray   *images);
+void         gaze_request_add_user_message_full (GazeRequest *self,
+                                                 const char  *text,
+                                                 GPtrArray   *images,
+                                                 guint        n_left_out);
 void         gaze_request_add_assistant_message (GazeRequest *self,
                                                  const char  *text);
+guint        gaze_request_get_n_images          (GazeRequest *self);
 GBytes      *gaze_request_to_bytes              (GazeRequest *self);
 gsize        gaze_request_estimate_size         (GazeRequest *self);
 gboolean     gaze_request_check                 (GazeRequest *self,
