@@ -13,7 +13,9 @@
 
 /* The service keeps no state: every request carries the whole
  * conversation, with the prepared images of earlier turns, which are kept
- * here so that they are not decoded again.
+ * here so that they are not decoded again. It takes at most ten images per
+ * request, though, earlier turns included: the newest ten go, and the
+ * older ones are named in their place.
  */
 
 typedef struct
@@ -196,14 +198,54 @@ gaze_conversation_clear (GazeConversation *self)
 }
 
 /**
+ * gaze_conversation_count_images_left_out:
+ * @self: a #GazeConversation
+ * @n_new_images: how many images the next question carries
+ *
+ * Counts the images of earlier turns that the next question cannot carry
+ * again: a request holds at most %GAZE_MAX_IMAGES_PER_MESSAGE images, the
+ * new question's first, then the newest of the earlier turns.
+ *
+ * Returns: how many of the oldest images gaze_conversation_build_request()
+ *   leaves out
+ */
+guint
+gaze_conversation_count_images_left_out (GazeConversation *self,
+                                         guint             n_new_images)
+{
+  guint n_earlier = 0;
+  guint room;
+
+  g_return_val_if_fail (GAZE_IS_CONVERSATION (self), 0);
+
+  for (guint i = 0; i < self->turns->len; i++)
+    {
+      Turn *turn = g_ptr_array_index (self->turns, i);
+
+      n_earlier += turn->images->len;
+    }
+
+  room = GAZE_MAX_IMAGES_PER_MESSAGE - MIN (n_new_images, GAZE_MAX_IMAGES_PER_MESSAGE);
+
+  return n_earlier > room ? n_earlier - room : 0;
+}
+
+/**
  * gaze_conversation_build_request:
  * @self: a #GazeConversation
  * @api_version: the api-version the request goes to
  * @question: the new question
  * @images: (nullable) (element-type GazeImage): the images sent with it
  *
- * Returns: (transfer full): a request that carries every earlier turn, with
- *   its images, and then the new question
+ * Builds the request for the next question. Every earlier turn goes with
+ * it, with as many of its images as still fit: the oldest images beyond
+ * the service's limit, counted by gaze_conversation_count_images_left_out(),
+ * are replaced by a short text that names them, and the questions are sent
+ * as they were asked. The new question's images are all attached; if they
+ * are too many, gaze_request_check() says so.
+ *
+ * Returns: (transfer full): a request that carries every earlier turn and
+ *   then the new question
  */
 GazeRequest *
 gaze_conversation_build_request (GazeConversation *self,
@@ -212,18 +254,25 @@ gaze_conversation_build_request (GazeConversation *self,
                                  GPtrArray        *images)
 {
   GazeRequest *request;
+  guint n_left_out;
 
   g_return_val_if_fail (GAZE_IS_CONVERSATION (self), NULL);
   g_return_val_if_fail (question != NULL, NULL);
 
   request = gaze_request_new (api_version);
+  n_left_out = gaze_conversation_count_images_left_out (self, images != NULL ? images->len : 0);
+
+  if (n_left_out > 0)
+    g_debug ("The %u oldest photos of the conversation no longer fit in the request", n_left_out);
 
   for (guint i = 0; i < self->turns->len; i++)
     {
       Turn *turn = g_ptr_array_index (self->turns, i);
+      guint n_here = MIN (n_left_out, turn->images->len);
 
-      gaze_request_add_user_message (request, turn->question, turn->images);
+      gaze_request_add_user_message_full (request, turn->question, turn->images, n_here);
       gaze_request_add_assistant_message (request, turn->answer);
+      n_left_out -= n_here;
     }
 
   gaze_request_add_user_message (request, question, images);

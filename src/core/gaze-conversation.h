@@ -29,6 +29,9 @@ void              gaze_conversation_add_turn       (GazeConversation *self,
                                                     GPtrArray        *images,
                                                     const char       *answer);
 void              gaze_conversation_clear          (GazeConversation *self);
+guint             gaze_conversation_count_images_left_out
+                                                   (GazeConversation *self,
+                                                    guint             n_new_images);
 GazeRequest      *gaze_conversation_build_request  (GazeConversation *self,
                                                     const char       *api_version,
                                                     const char       *question,
