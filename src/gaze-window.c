@@ -203,38 +203,72 @@ gaze_window_update_empty_state (GazeWindow *self)
 }
 
 /* What the photos of the next question will cost, by the service's rule,
- * and how large they make the request; said before anything is sent.
+ * and how large they make the request; said before anything is sent. Below
+ * it, quietly, how many photos of earlier questions no longer go with it:
+ * the service takes ten per request, and every request carries the
+ * conversation again.
  */
 static void
 gaze_window_update_estimate (GazeWindow *self)
 {
   g_autoptr(GPtrArray) images = gaze_window_collect_images (self);
-  g_autofree char *size = NULL;
-  g_autofree char *text = NULL;
-  guint64 bytes = 0;
-  guint tokens;
+  g_autoptr(GString) text = g_string_new (NULL);
+  guint n_left_out;
 
-  if (images->len == 0)
+  if (images->len > 0)
     {
-      gtk_label_set_label (self->estimate_label, "");
-      gtk_widget_set_visible (GTK_WIDGET (self->estimate_label), FALSE);
-      return;
+      g_autofree char *size = NULL;
+      guint64 bytes = 0;
+      guint tokens;
+
+      for (guint i = 0; i < images->len; i++)
+        bytes += (g_bytes_get_size (gaze_image_get_jpeg (g_ptr_array_index (images, i))) + 2) / 3 * 4;
+
+      tokens = gaze_tokens_for_images (images);
+      size = g_format_size (bytes);
+      g_string_append_printf (text,
+                              /* Translators: an estimate before sending, e.g.
+                               * "About 1105 tokens for the photos · 412.3 kB" */
+                              g_dngettext (GETTEXT_PACKAGE,
+                                           "About %u token for the photos · %s",
+                                           "About %u tokens for the photos · %s",
+                                           tokens),
+                              tokens, size);
     }
 
-  for (guint i = 0; i < images->len; i++)
-    bytes += (g_bytes_get_size (gaze_image_get_jpeg (g_ptr_array_index (images, i))) + 2) / 3 * 4;
+  /* Photos still being prepared count too, so that the line does not
+   * change when they are ready.
+   */
+  n_left_out = gaze_conversation_count_images_left_out (self->conversation,
+                                                        gaze_window_count_tiles (self, NULL));
+  if (n_left_out > 0)
+    {
+      g_autofree char *why = NULL;
 
-  tokens = gaze_tokens_for_images (images);
-  size = g_format_size (bytes);
-  text = g_strdup_printf (/* Translators: an estimate before sending, e.g.
-                           * "About 1105 tokens for the photos · 412.3 kB" */
-                          g_dngettext (GETTEXT_PACKAGE,
-                                       "About %u token for the photos · %s",
-                                       "About %u tokens for the photos · %s",
-                                       tokens),
-                          tokens, size);
-  gtk_label_set_label (self->estimate_label, text);
-  gtk_widget_set_visible (GTK_WIDGET (self->estimate_label), TRUE);
+      if (text->len > 0)
+        g_string_append_c (text, '\n');
+      g_string_append_printf (text,
+                              /* Translators: under the photos of the next question; the
+                               * oldest photos of the conversation are no longer sent */
+                              g_dngettext (GETTEXT_PACKAGE,
+                                           "%u earlier photo is no longer sent",
+                                           "%u earlier photos are no longer sent",
+                                           n_left_out),
+                              n_left_out);
+
+      why = g_strdup_printf (_("Azure OpenAI takes at most %d photos with a question, counting "
+                               "those of earlier questions. The oldest are named instead, and "
+                               "what was said about them stays."),
+                             GAZE_MAX_IMAGES_PER_MESSAGE);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->estimate_label), why);
+    }
+  else
+    {
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->estimate_label), NULL);
+    }
+
+  gtk_label_set_label (self->estimate_label, text->str);
+  gtk_widget_set_visible (GTK_WIDGET (self->estimate_label), text->len > 0);
 }
 
 static void

@@ -439,6 +439,158 @@ test_window_detail_toggle (void)
   g_unlink (path);
 }
 
+static gboolean
+all_tiles_ready (gpointer data)
+{
+  GtkWidget *tile;
+
+  for (guint i = 0; (tile = find_widget (data, GAZE_TYPE_IMAGE_TILE, i)); i++)
+    {
+      if (gaze_image_tile_get_busy (GAZE_IMAGE_TILE (tile)))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+second_answered (gpointer data)
+{
+  GtkWidget *turn = find_widget (data, GAZE_TYPE_TURN_VIEW, 1);
+
+  return turn != NULL &&
+         gaze_turn_view_get_answer (GAZE_TURN_VIEW (turn))[0] != '\0' &&
+         !gaze_window_get_busy (data);
+}
+
+/* The label under the photos: the estimate, and what is left out. */
+static GtkLabel *
+find_estimate (GtkWidget *window)
+{
+  GtkWidget *label;
+
+  for (guint i = 0; (label = find_widget (window, GTK_TYPE_LABEL, i)); i++)
+    {
+      if (gtk_widget_has_css_class (label, "numeric") &&
+          gtk_widget_has_css_class (label, "caption") &&
+          gtk_widget_get_ancestor (label, GAZE_TYPE_IMAGE_TILE) == NULL &&
+          gtk_widget_get_ancestor (label, GAZE_TYPE_TURN_VIEW) == NULL)
+        return GTK_LABEL (label);
+    }
+
+  return NULL;
+}
+
+static void
+assert_estimate (GtkWidget  *window,
+                 const char *left_out)
+{
+  GtkLabel *label = find_estimate (window);
+  const char *text = gtk_label_get_label (label);
+
+  if (left_out == NULL)
+    {
+      g_assert_null (strstr (text, "no longer sent"));
+      g_assert_null (gtk_widget_get_tooltip_text (GTK_WIDGET (label)));
+    }
+  else
+    {
+      g_assert_nonnull (strstr (text, left_out));
+      g_assert_true (gtk_widget_get_visible (GTK_WIDGET (label)));
+      g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (label)), "at most 10 photos"));
+    }
+}
+
+/* Two questions of six photos each: Azure takes ten photos per request,
+ * earlier turns included, so the second leaves the two oldest out, names
+ * them in their place, and the composer says so before it is sent.
+ */
+static void
+test_window_earlier_photos (void)
+{
+  g_autoptr(GazeTestServer) server = gaze_test_server_new ();
+  g_autofree char *endpoint = gaze_test_server_dup_endpoint (server);
+  g_autofree char *body = NULL;
+  GSettings *settings = gaze_application_get_settings (app);
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  GazeWindow *window;
+  GtkTextView *view;
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *basename = g_strdup_printf ("window-earlier-%u.png", i);
+      g_autofree char *path = g_test_build_filename (G_TEST_BUILT, basename, NULL);
+      g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 64 + i, 48);
+
+      gdk_pixbuf_fill (pixbuf, 0x305070ff + (i << 24));
+      g_assert_true (gdk_pixbuf_save (pixbuf, path, "png", NULL, NULL));
+      g_ptr_array_add (files, g_file_new_for_path (path));
+    }
+
+  g_settings_set_string (settings, "endpoint", endpoint);
+  g_settings_set_string (settings, "deployment", GAZE_TEST_SERVER_DEPLOYMENT);
+  g_settings_set_string (settings, "api-key", GAZE_TEST_SERVER_KEY);
+
+  window = gaze_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  view = GTK_TEXT_VIEW (find_widget (GTK_WIDGET (window), GTK_TYPE_TEXT_VIEW, 0));
+
+  for (guint i = 0; i < files->len; i++)
+    gaze_window_attach_file (window, g_ptr_array_index (files, i));
+  wait_until (all_tiles_ready, window);
+  assert_estimate (GTK_WIDGET (window), NULL);
+  g_assert_nonnull (strstr (gtk_label_get_label (find_estimate (GTK_WIDGET (window))), "tokens for the photos"));
+
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "What are these six?", -1);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL);
+  wait_until (answered, window);
+  g_assert_cmpuint (gaze_test_server_get_last_n_images (server), ==, 6);
+
+  /* Six earlier photos and none attached: nothing to say. */
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (find_estimate (GTK_WIDGET (window)))));
+
+  /* Five more leave one out, six leave two. */
+  for (guint i = 0; i < 5; i++)
+    gaze_window_attach_file (window, g_ptr_array_index (files, i));
+  wait_until (all_tiles_ready, window);
+  assert_estimate (GTK_WIDGET (window), "1 earlier photo is no longer sent");
+  gaze_window_attach_file (window, g_ptr_array_index (files, 5));
+  assert_estimate (GTK_WIDGET (window), "2 earlier photos are no longer sent");
+  wait_until (all_tiles_ready, window);
+  assert_estimate (GTK_WIDGET (window), "2 earlier photos are no longer sent");
+  g_assert_nonnull (strstr (gtk_label_get_label (find_estimate (GTK_WIDGET (window))), "tokens for the photos"));
+
+  /* Sent, the server (which refuses an eleventh image, like Azure) gets
+   * ten, and the first two photos' names.
+   */
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "And these six?", -1);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL);
+  wait_until (second_answered, window);
+  g_assert_false (error_shown (window));
+  g_assert_cmpuint (gaze_test_server_get_n_requests (server), ==, 2);
+  g_assert_cmpuint (gaze_test_server_get_last_n_images (server), ==, GAZE_MAX_IMAGES_PER_MESSAGE);
+
+  body = json_to_string (gaze_test_server_get_last_body (server), FALSE);
+  g_assert_nonnull (strstr (body, "[The photo \\\"window-earlier-0.png\\\" was shown earlier"));
+  g_assert_nonnull (strstr (body, "[The photo \\\"window-earlier-1.png\\\" was shown earlier"));
+  g_assert_null (strstr (body, "[The photo \\\"window-earlier-2.png\\\""));
+  g_assert_nonnull (strstr (body, "\"What are these six?\""));
+
+  /* Twelve earlier photos: the next question, even without photos, leaves
+   * two out.
+   */
+  assert_estimate (GTK_WIDGET (window), "2 earlier photos are no longer sent");
+  g_assert_null (strstr (gtk_label_get_label (find_estimate (GTK_WIDGET (window))), "tokens"));
+
+  /* A new conversation starts afresh. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.new-conversation", NULL);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (find_estimate (GTK_WIDGET (window)))));
+
+  destroy_window (GTK_WIDGET (window));
+  for (guint i = 0; i < files->len; i++)
+    g_file_delete (g_ptr_array_index (files, i), NULL, NULL);
+}
+
 static void
 test_window_close_while_asking (void)
 {
@@ -507,6 +659,7 @@ main (int   argc,
   g_test_add_func ("/window/preferences", test_window_preferences);
   g_test_add_func ("/window/stop-keeps-partial", test_window_stop_keeps_partial);
   g_test_add_func ("/window/detail-toggle", test_window_detail_toggle);
+  g_test_add_func ("/window/earlier-photos", test_window_earlier_photos);
   g_test_add_func ("/window/close-while-asking", test_window_close_while_asking);
 
   g_application_run (G_APPLICATION (app), 0, NULL);
