@@ -55,6 +55,9 @@ static guint signals[N_SIGNALS];
 
 G_DEFINE_FINAL_TYPE (GazeImageTile, gaze_image_tile, GTK_TYPE_WIDGET)
 
+static void gaze_image_tile_detail_toggled_cb (GazeImageTile   *self,
+                                               GtkToggleButton *button);
+
 #define THUMBNAIL_SIZE 96
 
 /**
@@ -65,6 +68,11 @@ G_DEFINE_FINAL_TYPE (GazeImageTile, gaze_image_tile, GTK_TYPE_WIDGET)
  * Crops the middle square of @pixbuf and scales it to twice @size, so that
  * the thumbnail is sharp on a high-resolution screen and costs little
  * memory however large the photo is.
+ *
+ * This runs on the main thread: a prepared image is at most 768 pixels on
+ * its shorter side, so it takes about a millisecond, once per photo. Leaving
+ * the scaling to GtkPicture instead would cost more on every frame with the
+ * cairo renderer.
  *
  * Returns: (transfer full): a square texture
  */
@@ -276,6 +284,7 @@ gaze_image_tile_class_init (GazeImageTileClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, remove_button);
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, low_button);
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, high_button);
+  gtk_widget_class_bind_template_callback (widget_class, gaze_image_tile_detail_toggled_cb);
 
   gtk_widget_class_install_action (widget_class, "tile.remove", NULL, gaze_image_tile_remove_action);
 
@@ -321,6 +330,52 @@ gaze_image_tile_prepare (GazeImageTile *self)
                                           gaze_image_tile_prepared_cb, g_object_ref (self));
 }
 
+/* Automatic is prepared and counted as high detail (see
+ * gaze_detail_fit_size() and gaze_tokens_for_image()), so that is what the
+ * tile shows for it.
+ */
+static GazeDetail
+resolve_detail (GazeDetail detail)
+{
+  return detail == GAZE_DETAIL_AUTO ? GAZE_DETAIL_HIGH : detail;
+}
+
+/* The toggle always shows the detail the photo is prepared for, and says
+ * when it comes from the default "Automatic" rather than from a choice.
+ */
+static void
+gaze_image_tile_show_detail (GazeImageTile *self)
+{
+  GazeDetail shown = resolve_detail (self->detail);
+  const char *high_tooltip;
+
+  g_assert (GAZE_IS_IMAGE_TILE (self));
+
+  g_signal_handlers_block_by_func (self->low_button, gaze_image_tile_detail_toggled_cb, self);
+  g_signal_handlers_block_by_func (self->high_button, gaze_image_tile_detail_toggled_cb, self);
+  gtk_toggle_button_set_active (self->low_button, shown == GAZE_DETAIL_LOW);
+  gtk_toggle_button_set_active (self->high_button, shown == GAZE_DETAIL_HIGH);
+  g_signal_handlers_unblock_by_func (self->high_button, gaze_image_tile_detail_toggled_cb, self);
+  g_signal_handlers_unblock_by_func (self->low_button, gaze_image_tile_detail_toggled_cb, self);
+
+  if (self->detail == GAZE_DETAIL_AUTO)
+    {
+      /* Translators: the tooltip of the High button of a photo while it
+       * follows the default detail, “Automatic” in Preferences */
+      high_tooltip = _("High detail, following the default “Automatic”: reads small print, "
+                       "costs more tokens");
+    }
+  else
+    {
+      high_tooltip = _("High detail: reads small print, costs more tokens");
+    }
+
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->high_button), high_tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->high_button),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, high_tooltip,
+                                  -1);
+}
+
 static void
 gaze_image_tile_detail_toggled_cb (GazeImageTile   *self,
                                    GtkToggleButton *button)
@@ -328,6 +383,7 @@ gaze_image_tile_detail_toggled_cb (GazeImageTile   *self,
   GazeDetail detail;
 
   g_assert (GAZE_IS_IMAGE_TILE (self));
+  g_assert (GTK_IS_TOGGLE_BUTTON (button));
 
   if (!gtk_toggle_button_get_active (button))
     return;
@@ -337,6 +393,7 @@ gaze_image_tile_detail_toggled_cb (GazeImageTile   *self,
     return;
 
   self->detail = detail;
+  gaze_image_tile_show_detail (self);
   gaze_image_tile_prepare (self);
 }
 
@@ -344,16 +401,11 @@ static void
 gaze_image_tile_set_detail (GazeImageTile *self,
                             GazeDetail     detail)
 {
+  g_assert (GAZE_IS_IMAGE_TILE (self));
+  g_assert (gaze_detail_is_valid (detail));
+
   self->detail = detail;
-
-  /* Automatic shows neither as chosen until the person chooses. */
-  gtk_toggle_button_set_active (self->low_button, detail == GAZE_DETAIL_LOW);
-  gtk_toggle_button_set_active (self->high_button, detail == GAZE_DETAIL_HIGH);
-
-  g_signal_connect_object (self->low_button, "toggled",
-                           G_CALLBACK (gaze_image_tile_detail_toggled_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->high_button, "toggled",
-                           G_CALLBACK (gaze_image_tile_detail_toggled_cb), self, G_CONNECT_SWAPPED);
+  gaze_image_tile_show_detail (self);
 }
 
 /**
@@ -374,6 +426,7 @@ gaze_image_tile_new_for_file (GazeImageCache *cache,
 
   g_return_val_if_fail (GAZE_IS_IMAGE_CACHE (cache), NULL);
   g_return_val_if_fail (G_IS_FILE (file), NULL);
+  g_return_val_if_fail (gaze_detail_is_valid (detail), NULL);
 
   self = g_object_new (GAZE_TYPE_IMAGE_TILE, NULL);
   self->cache = g_object_ref (cache);
@@ -406,6 +459,7 @@ gaze_image_tile_new_for_bytes (GazeImageCache *cache,
   g_return_val_if_fail (GAZE_IS_IMAGE_CACHE (cache), NULL);
   g_return_val_if_fail (bytes != NULL, NULL);
   g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (gaze_detail_is_valid (detail), NULL);
 
   self = g_object_new (GAZE_TYPE_IMAGE_TILE, NULL);
   self->cache = g_object_ref (cache);

@@ -395,6 +395,7 @@ test_window_detail_toggle (void)
   g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 3000, 2000);
   g_autoptr(GFile) file = g_file_new_for_path (path);
   GazeImageCache *cache = gaze_application_get_image_cache (app);
+  GSettings *settings = gaze_application_get_settings (app);
   GtkToggleButton *low, *high;
   GazeImageTile *tile;
   GazeWindow *window;
@@ -402,6 +403,7 @@ test_window_detail_toggle (void)
 
   gdk_pixbuf_fill (pixbuf, 0x406080ff);
   g_assert_true (gdk_pixbuf_save (pixbuf, path, "jpeg", NULL, NULL));
+  g_settings_reset (settings, "detail");
 
   window = gaze_window_new (app);
   gtk_window_present (GTK_WINDOW (window));
@@ -412,7 +414,20 @@ test_window_detail_toggle (void)
   low = GTK_TOGGLE_BUTTON (find_widget (GTK_WIDGET (tile), GTK_TYPE_TOGGLE_BUTTON, 0));
   high = GTK_TOGGLE_BUTTON (find_widget (GTK_WIDGET (tile), GTK_TYPE_TOGGLE_BUTTON, 1));
 
+  /* The default, Automatic, is prepared as high detail: the toggle shows
+   * High, and its tooltip says that it follows the default. Automatic is
+   * what is sent.
+   */
+  g_assert_false (gtk_toggle_button_get_active (low));
+  g_assert_true (gtk_toggle_button_get_active (high));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (high)), "“Automatic”"));
+  g_assert_cmpint (gaze_image_get_detail (gaze_image_tile_get_image (tile)), ==, GAZE_DETAIL_AUTO);
+  g_assert_cmpint (gaze_image_get_width (gaze_image_tile_get_image (tile)), ==, 1152);
+
+  /* Choosing overrides it. */
   gtk_toggle_button_set_active (low, TRUE);
+  g_assert_false (gtk_toggle_button_get_active (high));
+  g_assert_null (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (high)), "Automatic"));
   wait_until (tiles_ready, window);
   g_assert_cmpint (gaze_image_get_width (gaze_image_tile_get_image (tile)), ==, 512);
   g_assert_cmpint (gaze_image_get_detail (gaze_image_tile_get_image (tile)), ==, GAZE_DETAIL_LOW);
@@ -420,6 +435,8 @@ test_window_detail_toggle (void)
   gtk_toggle_button_set_active (high, TRUE);
   wait_until (tiles_ready, window);
   g_assert_cmpint (gaze_image_get_width (gaze_image_tile_get_image (tile)), ==, 1152);
+  g_assert_cmpint (gaze_image_get_detail (gaze_image_tile_get_image (tile)), ==, GAZE_DETAIL_HIGH);
+  g_assert_null (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (high)), "Automatic"));
 
   /* Back to low: the cache has it, nothing is prepared again. */
   cached = gaze_image_cache_get_n_images (cache);
@@ -427,6 +444,16 @@ test_window_detail_toggle (void)
   wait_until (tiles_ready, window);
   g_assert_cmpint (gaze_image_get_width (gaze_image_tile_get_image (tile)), ==, 512);
   g_assert_cmpuint (gaze_image_cache_get_n_images (cache), ==, cached);
+
+  /* With Low as the default, a new photo shows Low. */
+  g_settings_set_string (settings, "detail", "low");
+  gaze_window_attach_file (window, file);
+  tile = GAZE_IMAGE_TILE (find_widget (GTK_WIDGET (window), GAZE_TYPE_IMAGE_TILE, 1));
+  low = GTK_TOGGLE_BUTTON (find_widget (GTK_WIDGET (tile), GTK_TYPE_TOGGLE_BUTTON, 0));
+  high = GTK_TOGGLE_BUTTON (find_widget (GTK_WIDGET (tile), GTK_TYPE_TOGGLE_BUTTON, 1));
+  g_assert_true (gtk_toggle_button_get_active (low));
+  g_assert_false (gtk_toggle_button_get_active (high));
+  g_settings_reset (settings, "detail");
 
   /* Ten photos at most: the eleventh is refused with a sentence, the ten
    * stay.
