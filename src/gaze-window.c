@@ -259,7 +259,7 @@ gaze_window_update_estimate (GazeWindow *self)
       why = g_strdup_printf (_("Azure OpenAI takes at most %d photos with a question, counting "
                                "those of earlier questions. The oldest are named instead, and "
                                "what was said about them stays."),
-                             GAZE_MAX_IMAGES_PER_MESSAGE);
+                             GAZE_MAX_IMAGES_PER_REQUEST);
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->estimate_label), why);
     }
   else
@@ -938,11 +938,11 @@ gaze_window_has_room (GazeWindow *self,
 {
   g_autofree char *message = NULL;
 
-  if (gaze_window_count_tiles (self, NULL) < GAZE_MAX_IMAGES_PER_MESSAGE)
+  if (gaze_window_count_tiles (self, NULL) < GAZE_MAX_IMAGES_PER_REQUEST)
     return TRUE;
 
   message = g_strdup_printf (_("A question can carry at most %d photos. Remove one to add “%s”."),
-                             GAZE_MAX_IMAGES_PER_MESSAGE, name);
+                             GAZE_MAX_IMAGES_PER_REQUEST, name);
   gaze_window_toast (self, message);
 
   return FALSE;

@@ -465,7 +465,7 @@ test_client_too_many_images (Fixture       *fixture,
   g_autoptr(GPtrArray) images = g_ptr_array_new ();
   Result r;
 
-  for (guint i = 0; i < GAZE_MAX_IMAGES_PER_MESSAGE + 1; i++)
+  for (guint i = 0; i < GAZE_MAX_IMAGES_PER_REQUEST + 1; i++)
     g_ptr_array_add (images, image);
   gaze_request_add_user_message (request, "Eleven photos", images);
 

@@ -322,7 +322,7 @@ test_conversation_two_turns_of_six (Fixture       *fixture,
                             "assistant: \"Books, mostly.\"\n"
                             "user: \"And on these?\" <photo-6.jpg> <photo-7.jpg> <photo-8.jpg> "
                             "<photo-9.jpg> <photo-10.jpg> <photo-11.jpg>\n");
-  g_assert_cmpuint (gaze_request_get_n_images (request), ==, GAZE_MAX_IMAGES_PER_MESSAGE);
+  g_assert_cmpuint (gaze_request_get_n_images (request), ==, GAZE_MAX_IMAGES_PER_REQUEST);
   g_assert_true (gaze_request_check (request, &error));
   g_assert_no_error (error);
 
@@ -426,11 +426,11 @@ test_conversation_too_many_new (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
 
   add_turn (fixture, "Two?", 2, "Two.");
-  images = make_images (fixture, GAZE_MAX_IMAGES_PER_MESSAGE + 1);
+  images = make_images (fixture, GAZE_MAX_IMAGES_PER_REQUEST + 1);
 
   g_assert_cmpuint (gaze_conversation_count_images_left_out (fixture->conversation, images->len), ==, 2);
   request = gaze_conversation_build_request (fixture->conversation, NULL, "Eleven?", images);
-  g_assert_cmpuint (gaze_request_get_n_images (request), ==, GAZE_MAX_IMAGES_PER_MESSAGE + 1);
+  g_assert_cmpuint (gaze_request_get_n_images (request), ==, GAZE_MAX_IMAGES_PER_REQUEST + 1);
   g_assert_false (gaze_request_check (request, &error));
   g_assert_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_MANY);
 }
@@ -461,7 +461,7 @@ test_conversation_count (Fixture       *fixture,
                          gconstpointer  data)
 {
   static const guint turns[] = { 0, 1, 5, 0, 7, 10, 3 };
-  g_autoptr(GPtrArray) pool = make_images (fixture, GAZE_MAX_IMAGES_PER_MESSAGE);
+  g_autoptr(GPtrArray) pool = make_images (fixture, GAZE_MAX_IMAGES_PER_REQUEST);
   guint n_earlier = 0;
 
   for (guint t = 0; t < G_N_ELEMENTS (turns); t++)
@@ -469,7 +469,7 @@ test_conversation_count (Fixture       *fixture,
       add_turn (fixture, "Question", turns[t], "Answer");
       n_earlier += turns[t];
 
-      for (guint n_new = 0; n_new <= GAZE_MAX_IMAGES_PER_MESSAGE; n_new++)
+      for (guint n_new = 0; n_new <= GAZE_MAX_IMAGES_PER_REQUEST; n_new++)
         {
           g_autoptr(GPtrArray) images = g_ptr_array_new ();
           g_autoptr(GazeRequest) request = NULL;
@@ -481,11 +481,11 @@ test_conversation_count (Fixture       *fixture,
           n_left_out = gaze_conversation_count_images_left_out (fixture->conversation, n_new);
           request = gaze_conversation_build_request (fixture->conversation, NULL, "Next", images);
 
-          g_assert_cmpuint (n_left_out, ==, n_earlier + n_new > GAZE_MAX_IMAGES_PER_MESSAGE
-                                             ? n_earlier + n_new - GAZE_MAX_IMAGES_PER_MESSAGE
+          g_assert_cmpuint (n_left_out, ==, n_earlier + n_new > GAZE_MAX_IMAGES_PER_REQUEST
+                                             ? n_earlier + n_new - GAZE_MAX_IMAGES_PER_REQUEST
                                              : 0);
           g_assert_cmpuint (gaze_request_get_n_images (request), ==, n_earlier + n_new - n_left_out);
-          g_assert_cmpuint (gaze_request_get_n_images (request), <=, GAZE_MAX_IMAGES_PER_MESSAGE);
+          g_assert_cmpuint (gaze_request_get_n_images (request), <=, GAZE_MAX_IMAGES_PER_REQUEST);
           g_assert_true (gaze_request_check (request, NULL));
         }
     }

@@ -1515,7 +1515,7 @@ test_limits_count (void)
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_cmpint (GAZE_MAX_IMAGES_PER_MESSAGE, ==, 10);
+  g_assert_cmpint (GAZE_MAX_IMAGES_PER_REQUEST, ==, 10);
 
   g_assert_true (gaze_image_check_count (0, &error));
   g_assert_no_error (error);

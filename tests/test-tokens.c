@@ -226,7 +226,7 @@ test_request_count (void)
   g_autoptr(GazeImage) image = make_image (64, 48, GAZE_DETAIL_LOW);
   g_autoptr(GPtrArray) five = repeat_image (image, 5);
   g_autoptr(GPtrArray) six = repeat_image (image, 6);
-  g_autoptr(GPtrArray) eleven = repeat_image (image, GAZE_MAX_IMAGES_PER_MESSAGE + 1);
+  g_autoptr(GPtrArray) eleven = repeat_image (image, GAZE_MAX_IMAGES_PER_REQUEST + 1);
   g_autoptr(GError) error = NULL;
 
   /* The limit is per request: the service counts the images of earlier
@@ -283,7 +283,7 @@ static void
 test_request_size (void)
 {
   g_autoptr(GazeImage) noise = make_noise_image ();
-  g_autoptr(GPtrArray) images = repeat_image (noise, GAZE_MAX_IMAGES_PER_MESSAGE);
+  g_autoptr(GPtrArray) images = repeat_image (noise, GAZE_MAX_IMAGES_PER_REQUEST);
   g_autoptr(GazeRequest) request = gaze_request_new (NULL);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;

@@ -458,9 +458,9 @@ test_window_detail_toggle (void)
   /* Ten photos at most: the eleventh is refused with a sentence, the ten
    * stay.
    */
-  for (guint i = 0; i < GAZE_MAX_IMAGES_PER_MESSAGE + 1; i++)
+  for (guint i = 0; i < GAZE_MAX_IMAGES_PER_REQUEST + 1; i++)
     gaze_window_attach_file (window, file);
-  g_assert_cmpuint (gaze_window_get_n_attachments (window), ==, GAZE_MAX_IMAGES_PER_MESSAGE);
+  g_assert_cmpuint (gaze_window_get_n_attachments (window), ==, GAZE_MAX_IMAGES_PER_REQUEST);
 
   destroy_window (GTK_WIDGET (window));
   g_unlink (path);
@@ -595,7 +595,7 @@ test_window_earlier_photos (void)
   wait_until (second_answered, window);
   g_assert_false (error_shown (window));
   g_assert_cmpuint (gaze_test_server_get_n_requests (server), ==, 2);
-  g_assert_cmpuint (gaze_test_server_get_last_n_images (server), ==, GAZE_MAX_IMAGES_PER_MESSAGE);
+  g_assert_cmpuint (gaze_test_server_get_last_n_images (server), ==, GAZE_MAX_IMAGES_PER_REQUEST);
 
   body = json_to_string (gaze_test_server_get_last_body (server), FALSE);
   g_assert_nonnull (strstr (body, "[The photo \\\"window-earlier-0.png\\\" was shown earlier"));

@@ -203,7 +203,7 @@ gaze_conversation_clear (GazeConversation *self)
  * @n_new_images: how many images the next question carries
  *
  * Counts the images of earlier turns that the next question cannot carry
- * again: a request holds at most %GAZE_MAX_IMAGES_PER_MESSAGE images, the
+ * again: a request holds at most %GAZE_MAX_IMAGES_PER_REQUEST images, the
  * new question's first, then the newest of the earlier turns.
  *
  * Returns: how many of the oldest images gaze_conversation_build_request()
@@ -225,7 +225,7 @@ gaze_conversation_count_images_left_out (GazeConversation *self,
       n_earlier += turn->images->len;
     }
 
-  room = GAZE_MAX_IMAGES_PER_MESSAGE - MIN (n_new_images, GAZE_MAX_IMAGES_PER_MESSAGE);
+  room = GAZE_MAX_IMAGES_PER_REQUEST - MIN (n_new_images, GAZE_MAX_IMAGES_PER_REQUEST);
 
   return n_earlier > room ? n_earlier - room : 0;
 }

@@ -1690,11 +1690,13 @@ gaze_detail_fit_size (GazeDetail  detail,
 
 /**
  * gaze_image_check_count:
- * @n_images: how many images one message would carry
+ * @n_images: how many images one request would carry
  * @error: a location for a #GError
  *
- * Says whether @n_images fit in one message, and if not, what to do about it,
- * in a %GAZE_IMAGE_ERROR_TOO_MANY error.
+ * Says whether @n_images fit in one request, and if not, what to do about
+ * it, in a %GAZE_IMAGE_ERROR_TOO_MANY error. The new question's photos count
+ * first (earlier turns' photos are left out to make room), so the sentence
+ * speaks of the question.
  *
  * Returns: %TRUE if the service takes that many images at once
  */
@@ -1707,10 +1709,10 @@ gaze_image_check_count (guint    n_images,
 
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (n_images <= GAZE_MAX_IMAGES_PER_MESSAGE)
+  if (n_images <= GAZE_MAX_IMAGES_PER_REQUEST)
     return TRUE;
 
-  excess = n_images - GAZE_MAX_IMAGES_PER_MESSAGE;
+  excess = n_images - GAZE_MAX_IMAGES_PER_REQUEST;
   advice = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Remove %u photo to send it.",
                                       "Remove %u photos to send it.",
                                       excess),
@@ -1719,7 +1721,7 @@ gaze_image_check_count (guint    n_images,
   g_set_error (error, GAZE_IMAGE_ERROR, GAZE_IMAGE_ERROR_TOO_MANY,
                /* Translators: the last %s is “Remove N photos to send it.” */
                _("A question can carry at most %d photos, and this one has %u. %s"),
-               GAZE_MAX_IMAGES_PER_MESSAGE, n_images, advice);
+               GAZE_MAX_IMAGES_PER_REQUEST, n_images, advice);
 
   return FALSE;
 }

@@ -35,8 +35,9 @@ typedef enum
   GAZE_IMAGE_ERROR_REQUEST_TOO_LARGE,
 } GazeImageError;
 
-/* Azure OpenAI takes at most this many images in one chat request. */
-#define GAZE_MAX_IMAGES_PER_MESSAGE 10
+/* Azure OpenAI takes at most this many images in one chat request, earlier
+ * turns' included. */
+#define GAZE_MAX_IMAGES_PER_REQUEST 10
 
 GType       gaze_detail_get_type          (void) G_GNUC_CONST;
 GQuark      gaze_image_error_quark        (void);

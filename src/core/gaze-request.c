@@ -544,7 +544,7 @@ gaze_request_get_n_images (GazeRequest *self)
  * @error: a location for a #GError
  *
  * Says, before anything is sent, whether the service will take @self: at
- * most %GAZE_MAX_IMAGES_PER_MESSAGE images in the whole request, and a body
+ * most %GAZE_MAX_IMAGES_PER_REQUEST images in the whole request, and a body
  * of at most %GAZE_MAX_REQUEST_SIZE bytes. If not, @error says what to do.
  *
  * The limit counts the images of every message, since each request carries
