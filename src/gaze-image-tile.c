@@ -23,6 +23,8 @@ struct _GazeImageTile
   GazeImage    *image;
   char         *name;
   GazeDetail    detail;
+  /* Whether the person picked the detail, rather than taking the default. */
+  gboolean      chosen;
 
   /* Where the photo comes from, to prepare it again at another detail. */
   GFile        *file;
@@ -389,6 +391,7 @@ gaze_image_tile_detail_toggled_cb (GazeImageTile   *self,
     return;
 
   detail = button == self->low_button ? GAZE_DETAIL_LOW : GAZE_DETAIL_HIGH;
+  self->chosen = TRUE;
   if (detail == self->detail)
     return;
 
@@ -406,6 +409,28 @@ gaze_image_tile_set_detail (GazeImageTile *self,
 
   self->detail = detail;
   gaze_image_tile_show_detail (self);
+}
+
+/**
+ * gaze_image_tile_set_default_detail:
+ * @self: a #GazeImageTile
+ * @detail: the detail chosen in Preferences
+ *
+ * A photo whose detail the person has not picked follows the default, and
+ * is prepared again when the default changes.
+ */
+void
+gaze_image_tile_set_default_detail (GazeImageTile *self,
+                                    GazeDetail     detail)
+{
+  g_return_if_fail (GAZE_IS_IMAGE_TILE (self));
+  g_return_if_fail (gaze_detail_is_valid (detail));
+
+  if (self->chosen || detail == self->detail)
+    return;
+
+  gaze_image_tile_set_detail (self, detail);
+  gaze_image_tile_prepare (self);
 }
 
 /**

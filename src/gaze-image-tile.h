@@ -24,6 +24,8 @@ GazeImageTile *gaze_image_tile_new_for_bytes (GazeImageCache *cache,
                                               const char     *name,
                                               GazeDetail      detail);
 GazeImage     *gaze_image_tile_get_image     (GazeImageTile *self);
+void           gaze_image_tile_set_default_detail (GazeImageTile *self,
+                                                   GazeDetail     detail);
 gboolean       gaze_image_tile_get_busy      (GazeImageTile *self);
 GdkTexture    *gaze_image_tile_create_thumbnail (GdkPixbuf   *pixbuf,
                                                  int          size);

@@ -1444,6 +1444,24 @@ gaze_window_close_request (GtkWindow *window)
   return GTK_WINDOW_CLASS (gaze_window_parent_class)->close_request (window);
 }
 
+static void
+gaze_window_detail_changed_cb (GazeWindow *self,
+                               const char *key,
+                               GSettings  *settings)
+{
+  GazeDetail detail;
+
+  g_assert (GAZE_IS_WINDOW (self));
+  g_assert (G_IS_SETTINGS (settings));
+
+  detail = gaze_window_get_detail (self);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->attachments_box));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    gaze_image_tile_set_default_detail (GAZE_IMAGE_TILE (child), detail);
+}
+
 /* GtkWindow:application is not a construct property, so this runs once it
  * is set, from gaze_window_new().
  */
@@ -1467,6 +1485,8 @@ gaze_window_load_application (GazeWindow      *self,
     gtk_window_maximize (GTK_WINDOW (self));
 
   g_settings_bind (self->settings, "deployment", self->window_title, "subtitle", G_SETTINGS_BIND_GET);
+  g_signal_connect_object (self->settings, "changed::detail",
+                           G_CALLBACK (gaze_window_detail_changed_cb), self, G_CONNECT_SWAPPED);
 
   api_version = g_settings_get_string (self->settings, "api-version");
   gtk_editable_set_text (GTK_EDITABLE (self->setup_api_version_row), api_version);

@@ -122,6 +122,20 @@ tiles_ready (gpointer data)
 }
 
 static gboolean
+all_tiles_ready (gpointer data)
+{
+  GtkWidget *tile;
+
+  for (guint i = 0; (tile = find_widget (data, GAZE_TYPE_IMAGE_TILE, i)); i++)
+    {
+      if (gaze_image_tile_get_busy (GAZE_IMAGE_TILE (tile)))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
 answered (gpointer data)
 {
   GtkWidget *turn = find_widget (data, GAZE_TYPE_TURN_VIEW, 0);
@@ -453,6 +467,19 @@ test_window_detail_toggle (void)
   high = GTK_TOGGLE_BUTTON (find_widget (GTK_WIDGET (tile), GTK_TYPE_TOGGLE_BUTTON, 1));
   g_assert_true (gtk_toggle_button_get_active (low));
   g_assert_false (gtk_toggle_button_get_active (high));
+  wait_until (all_tiles_ready, window);
+  g_assert_cmpint (gaze_image_get_width (gaze_image_tile_get_image (tile)), ==, 512);
+
+  /* When the default changes, the photo that follows it is prepared
+   * again; the one whose detail was picked keeps it. */
+  g_settings_set_string (settings, "detail", "high");
+  g_assert_false (gtk_toggle_button_get_active (low));
+  g_assert_true (gtk_toggle_button_get_active (high));
+  wait_until (all_tiles_ready, window);
+  g_assert_cmpint (gaze_image_get_width (gaze_image_tile_get_image (tile)), ==, 1152);
+  g_assert_cmpint (gaze_image_get_detail (gaze_image_tile_get_image (tile)), ==, GAZE_DETAIL_HIGH);
+  tile = GAZE_IMAGE_TILE (find_widget (GTK_WIDGET (window), GAZE_TYPE_IMAGE_TILE, 0));
+  g_assert_cmpint (gaze_image_get_detail (gaze_image_tile_get_image (tile)), ==, GAZE_DETAIL_LOW);
   g_settings_reset (settings, "detail");
 
   /* Ten photos at most: the eleventh is refused with a sentence, the ten
@@ -464,20 +491,6 @@ test_window_detail_toggle (void)
 
   destroy_window (GTK_WIDGET (window));
   g_unlink (path);
-}
-
-static gboolean
-all_tiles_ready (gpointer data)
-{
-  GtkWidget *tile;
-
-  for (guint i = 0; (tile = find_widget (data, GAZE_TYPE_IMAGE_TILE, i)); i++)
-    {
-      if (gaze_image_tile_get_busy (GAZE_IMAGE_TILE (tile)))
-        return FALSE;
-    }
-
-  return TRUE;
 }
 
 static gboolean
