@@ -38,6 +38,7 @@ typedef enum
 #define LEFT_OUT_FORMAT "[The photo \"%s\" was shown earlier in this conversation " \
                         "and is no longer attached.]"
 
+/* A field added here is copied in message_copy() too. */
 typedef struct
 {
   Role       role;
@@ -47,6 +48,7 @@ typedef struct
   guint      n_left_out;
 } Message;
 
+/* A field added here is copied in gaze_request_snapshot() too. */
 struct _GazeRequest
 {
   GObject    parent_instance;
@@ -68,6 +70,28 @@ message_free (gpointer data)
   g_free (message->text);
   g_clear_pointer (&message->images, g_ptr_array_unref);
   g_free (message);
+}
+
+/* Every field, for gaze_request_snapshot(): the text is copied and the
+ * images, which never change once prepared, are shared.
+ */
+static Message *
+message_copy (const Message *message)
+{
+  Message *copy = g_new0 (Message, 1);
+
+  copy->role = message->role;
+  copy->text = g_strdup (message->text);
+  copy->n_left_out = message->n_left_out;
+
+  if (message->images != NULL)
+    {
+      copy->images = g_ptr_array_new_full (message->images->len, g_object_unref);
+      for (guint i = 0; i < message->images->len; i++)
+        g_ptr_array_add (copy->images, g_object_ref (g_ptr_array_index (message->images, i)));
+    }
+
+  return copy;
 }
 
 gboolean
@@ -432,6 +456,95 @@ gaze_request_to_bytes (GazeRequest *self)
   json = json_generator_to_data (generator, &length);
 
   return g_bytes_new_take (json, length);
+}
+
+/* A copy for a worker thread, of everything gaze_request_to_bytes() reads. */
+static GazeRequest *
+gaze_request_snapshot (GazeRequest *self)
+{
+  GazeRequest *copy = gaze_request_new (self->api_version);
+
+  copy->system_prompt = g_strdup (self->system_prompt);
+  copy->max_tokens = self->max_tokens;
+  copy->stream = self->stream;
+
+  for (guint i = 0; i < self->messages->len; i++)
+    g_ptr_array_add (copy->messages, message_copy (g_ptr_array_index (self->messages, i)));
+
+  return copy;
+}
+
+static void
+gaze_request_to_bytes_worker (GTask        *task,
+                              gpointer      source_object,
+                              gpointer      task_data,
+                              GCancellable *cancellable)
+{
+  GazeRequest *snapshot = task_data;
+
+  g_assert (G_IS_TASK (task));
+  g_assert (GAZE_IS_REQUEST (snapshot));
+
+  g_task_return_pointer (task, gaze_request_to_bytes (snapshot), (GDestroyNotify) g_bytes_unref);
+}
+
+/**
+ * gaze_request_to_bytes_async:
+ * @self: a #GazeRequest
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called with the body
+ * @user_data: data for @callback
+ *
+ * Builds the same body as gaze_request_to_bytes() in a worker thread:
+ * with the photos of earlier turns it can be 20 MB, which takes json-glib
+ * long enough to stall a window.
+ *
+ * The body is of @self as it is now; @self may change, or go away, as
+ * soon as this returns. Cancelling calls @callback at once, even while
+ * the worker is still busy.
+ */
+void
+gaze_request_to_bytes_async (GazeRequest         *self,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (GAZE_IS_REQUEST (self));
+  g_return_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, gaze_request_to_bytes_async);
+  g_task_set_name (task, "[gaze-request] to bytes");
+
+  /* The worker reads only its own copy, so that nothing it reads changes
+   * under it, and it may be left to finish alone once cancelled.
+   */
+  g_task_set_task_data (task, gaze_request_snapshot (self), g_object_unref);
+  g_task_set_return_on_cancel (task, TRUE);
+  g_task_run_in_thread (task, gaze_request_to_bytes_worker);
+}
+
+/**
+ * gaze_request_to_bytes_finish:
+ * @self: a #GazeRequest
+ * @result: the result given to the callback
+ * @error: a location for a #GError, only ever %G_IO_ERROR_CANCELLED
+ *
+ * Returns: (transfer full): the body, or %NULL with @error set
+ */
+GBytes *
+gaze_request_to_bytes_finish (GazeRequest   *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (GAZE_IS_REQUEST (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == gaze_request_to_bytes_async,
+                        NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* Room for everything in the body that is neither text nor an image: the

@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include <glib-object.h>
+#include <gio/gio.h>
 
 #include "gaze-image.h"
 
@@ -43,6 +43,13 @@ void         gaze_request_add_assistant_message (GazeRequest *self,
                                                  const char  *text);
 guint        gaze_request_get_n_images          (GazeRequest *self);
 GBytes      *gaze_request_to_bytes              (GazeRequest *self);
+void         gaze_request_to_bytes_async        (GazeRequest         *self,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+GBytes      *gaze_request_to_bytes_finish       (GazeRequest         *self,
+                                                 GAsyncResult        *result,
+                                                 GError             **error);
 gsize        gaze_request_estimate_size         (GazeRequest *self);
 gboolean     gaze_request_check                 (GazeRequest *self,
                                                  GError     **error);
