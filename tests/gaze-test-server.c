@@ -106,6 +106,7 @@ struct _GazeTestServer
   GQueue              queued;
   GPtrArray          *pending;
 
+  guint               n_started;
   guint               n_requests;
   char               *last_path;
   char               *last_api_version;
@@ -113,6 +114,7 @@ struct _GazeTestServer
   SoupMessageHeaders *last_headers;
   gboolean            last_key_ok;
   gboolean            last_had_authorization;
+  GBytes             *last_raw_body;
   JsonNode           *last_body;
   GArray             *last_images;
   char               *last_user_text;
@@ -316,6 +318,7 @@ gaze_test_server_forget_last (GazeTestServer *self)
   g_clear_pointer (&self->last_api_version, g_free);
   g_clear_pointer (&self->last_content_type, g_free);
   g_clear_pointer (&self->last_headers, soup_message_headers_unref);
+  g_clear_pointer (&self->last_raw_body, g_bytes_unref);
   g_clear_pointer (&self->last_body, json_node_unref);
   g_clear_pointer (&self->last_user_text, g_free);
   g_array_set_size (self->last_images, 0);
@@ -1027,6 +1030,7 @@ gaze_test_server_record (GazeTestServer    *self,
   self->last_had_authorization = soup_message_headers_get_one (headers, "Authorization") != NULL;
 
   body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  self->last_raw_body = g_bytes_ref (body);
   data = g_bytes_get_data (body, &length);
   if (length > 0 && json_parser_load_from_data (parser, data, length, NULL) &&
       json_parser_get_root (parser) != NULL)
@@ -1879,6 +1883,18 @@ gaze_test_server_handle (SoupServer        *server,
   gaze_test_server_answer (self, msg, reply);
 }
 
+/* Before its headers are read: the first sign that a client sent anything. */
+static void
+gaze_test_server_request_started_cb (SoupServer        *server,
+                                     SoupServerMessage *msg,
+                                     GazeTestServer    *self)
+{
+  g_assert (SOUP_IS_SERVER (server));
+  g_assert (GAZE_IS_TEST_SERVER (self));
+
+  self->n_started++;
+}
+
 static void
 gaze_test_server_dispose (GObject *object)
 {
@@ -1933,6 +1949,8 @@ gaze_test_server_init (GazeTestServer *self)
 
   self->server = g_object_new (SOUP_TYPE_SERVER, NULL);
   soup_server_add_handler (self->server, NULL, gaze_test_server_handle, self, NULL);
+  g_signal_connect (self->server, "request-started",
+                    G_CALLBACK (gaze_test_server_request_started_cb), self);
 }
 
 static gboolean
@@ -2224,6 +2242,27 @@ gaze_test_server_set_chunk_interval (GazeTestServer *self,
   self->chunk_interval_ms = ms;
 }
 
+/**
+ * gaze_test_server_get_n_started:
+ * @self: a #GazeTestServer
+ *
+ * Returns: how many requests have begun to arrive, including those whose
+ *   headers or body are still on their way
+ */
+guint
+gaze_test_server_get_n_started (GazeTestServer *self)
+{
+  g_return_val_if_fail (GAZE_IS_TEST_SERVER (self), 0);
+
+  return self->n_started;
+}
+
+/**
+ * gaze_test_server_get_n_requests:
+ * @self: a #GazeTestServer
+ *
+ * Returns: how many requests have arrived whole, body and all
+ */
 guint
 gaze_test_server_get_n_requests (GazeTestServer *self)
 {
@@ -2297,6 +2336,21 @@ gaze_test_server_get_last_had_authorization (GazeTestServer *self)
   g_return_val_if_fail (GAZE_IS_TEST_SERVER (self), FALSE);
 
   return self->last_had_authorization;
+}
+
+/**
+ * gaze_test_server_get_last_raw_body:
+ * @self: a #GazeTestServer
+ *
+ * Returns: (transfer none) (nullable): the last request body, byte for
+ *   byte as it arrived
+ */
+GBytes *
+gaze_test_server_get_last_raw_body (GazeTestServer *self)
+{
+  g_return_val_if_fail (GAZE_IS_TEST_SERVER (self), NULL);
+
+  return self->last_raw_body;
 }
 
 /**

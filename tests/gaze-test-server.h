@@ -57,6 +57,7 @@ void            gaze_test_server_set_delay                  (GazeTestServer     
 void            gaze_test_server_set_chunk_interval         (GazeTestServer      *self,
                                                              guint                ms);
 
+guint           gaze_test_server_get_n_started              (GazeTestServer      *self);
 guint           gaze_test_server_get_n_requests             (GazeTestServer      *self);
 const char     *gaze_test_server_get_last_path              (GazeTestServer      *self);
 const char     *gaze_test_server_get_last_api_version       (GazeTestServer      *self);
@@ -65,6 +66,7 @@ const char     *gaze_test_server_get_last_header            (GazeTestServer     
                                                              const char          *name);
 gboolean        gaze_test_server_get_last_key_ok            (GazeTestServer      *self);
 gboolean        gaze_test_server_get_last_had_authorization (GazeTestServer      *self);
+GBytes         *gaze_test_server_get_last_raw_body          (GazeTestServer      *self);
 JsonNode       *gaze_test_server_get_last_body              (GazeTestServer      *self);
 guint           gaze_test_server_get_last_n_images          (GazeTestServer      *self);
 void            gaze_test_server_get_last_image_size        (GazeTestServer      *self,

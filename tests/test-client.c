@@ -88,6 +88,35 @@ result_clear (Result *r)
   g_clear_error (&r->error);
 }
 
+static void
+stream_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  Result *r = user_data;
+
+  r->reply = gaze_client_stream_finish (GAZE_CLIENT (object), result, &r->error);
+  r->done = TRUE;
+}
+
+/* Both ways of asking, with the answer left to the caller's loop. */
+static void
+start_request (Fixture      *fixture,
+               GazeRequest  *request,
+               gboolean      stream,
+               GCancellable *cancellable,
+               Result       *r)
+{
+  memset (r, 0, sizeof *r);
+
+  if (stream)
+    gaze_client_stream_async (fixture->client, fixture->endpoint, GAZE_TEST_SERVER_KEY, request,
+                              NULL, NULL, NULL, cancellable, stream_cb, r);
+  else
+    gaze_client_complete_async (fixture->client, fixture->endpoint, GAZE_TEST_SERVER_KEY,
+                                request, cancellable, complete_cb, r);
+}
+
 static GazeImage *
 make_image (int        width,
             int        height,
@@ -108,6 +137,67 @@ make_image (int        width,
   g_assert_no_error (error);
 
   return image;
+}
+
+/* Noise, which JPEG cannot make small, as large as high detail keeps it:
+ * well over a megabyte of base64.
+ */
+#define NOISE_WIDTH  2000
+#define NOISE_HEIGHT 768
+
+static GazeImage *
+make_noise_image (void)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8,
+                                                NOISE_WIDTH, NOISE_HEIGHT);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  int rowstride = gdk_pixbuf_get_rowstride (pixbuf);
+  guint32 state = 0x9e3779b9;
+  GazeImage *image;
+  char *data;
+  gsize size;
+
+  for (int y = 0; y < NOISE_HEIGHT; y++)
+    {
+      for (int x = 0; x < NOISE_WIDTH * 3; x++)
+        {
+          state ^= state << 13;
+          state ^= state >> 17;
+          state ^= state << 5;
+          pixels[y * rowstride + x] = state & 0xff;
+        }
+    }
+
+  g_assert_true (gdk_pixbuf_save_to_buffer (pixbuf, &data, &size, "jpeg", &error,
+                                            "quality", "95", NULL));
+  bytes = g_bytes_new_take (data, size);
+
+  image = gaze_image_prepare_bytes (bytes, "noise.jpg", GAZE_DETAIL_HIGH, NULL, &error);
+  g_assert_no_error (error);
+
+  return image;
+}
+
+/* A second turn after ten photos of noise, the most a request takes: a
+ * body of about 14 MB.
+ */
+static GazeRequest *
+make_large_request (GazeImage *image)
+{
+  GazeRequest *request = gaze_request_new (GAZE_DEFAULT_API_VERSION);
+  g_autoptr(GPtrArray) images = g_ptr_array_new ();
+
+  for (guint i = 0; i < GAZE_MAX_IMAGES_PER_REQUEST; i++)
+    g_ptr_array_add (images, image);
+
+  gaze_request_set_system_prompt (request, "Describe the photos.");
+  gaze_request_add_user_message (request, "What is on these?", images);
+  gaze_request_add_assistant_message (request, "Noise, “grey” from afar.");
+  gaze_request_add_user_message (request, "And now?", NULL);
+
+  return request;
 }
 
 static GazeRequest *
@@ -405,6 +495,167 @@ test_client_cancel (Fixture       *fixture,
   gaze_test_server_set_delay (fixture->server, 0);
 }
 
+/* The body is built elsewhere now; it must still be the one
+ * gaze_request_to_bytes() builds, byte for byte, for both ways of asking.
+ */
+static void
+test_client_body_as_built (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(GazeImage) image = make_image (800, 600, GAZE_DETAIL_LOW);
+
+  for (int stream = FALSE; stream <= TRUE; stream++)
+    {
+      g_autoptr(GazeRequest) request = make_request ("What is “this”?\n\tA\\B", image);
+      g_autoptr(GPtrArray) images = g_ptr_array_new ();
+      g_autoptr(GBytes) expected = NULL;
+      Result r;
+
+      /* A photo left out of an earlier turn too, which only a name stands for. */
+      g_ptr_array_add (images, image);
+      g_ptr_array_add (images, image);
+      gaze_request_set_system_prompt (request, "Be brief.");
+      gaze_request_add_assistant_message (request, "A blue square.");
+      gaze_request_add_user_message_full (request, "And these?", images, 1);
+      gaze_request_add_assistant_message (request, "The same square, twice.");
+      gaze_request_add_user_message (request, "Sure?", NULL);
+
+      start_request (fixture, request, stream, NULL, &r);
+      while (!r.done)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_no_error (r.error);
+
+      /* Built after the call, which set "stream" on a streamed request. */
+      expected = gaze_request_to_bytes (request);
+      g_assert_cmpuint (gaze_test_server_get_n_requests (fixture->server), ==, stream + 1);
+      g_assert_true (g_bytes_equal (gaze_test_server_get_last_raw_body (fixture->server),
+                                    expected));
+      g_assert_cmpint (gaze_test_server_get_last_stream (fixture->server), ==, stream);
+      result_clear (&r);
+    }
+}
+
+typedef struct
+{
+  GazeTestServer *server;
+  gint64          last_tick;
+  gint64          longest_gap;
+  guint           n_ticks;
+  guint           n_ticks_before_sent;
+} Ticks;
+
+/* The server shares the loop and reads the whole body in one go when it
+ * has arrived, so only the gaps before then are the client's.
+ */
+static gboolean
+tick_cb (gpointer user_data)
+{
+  Ticks *ticks = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (gaze_test_server_get_n_requests (ticks->server) == 0)
+    ticks->longest_gap = MAX (ticks->longest_gap, now - ticks->last_tick);
+  ticks->last_tick = now;
+  ticks->n_ticks++;
+  if (gaze_test_server_get_n_started (ticks->server) == 0)
+    ticks->n_ticks_before_sent++;
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* A conversation with many photos makes a body of over 10 MB, which
+ * json-glib takes tens of milliseconds to write: not on the thread of the
+ * window.
+ */
+static void
+test_client_large_body_off_main_loop (Fixture       *fixture,
+                                      gconstpointer  data)
+{
+  g_autoptr(GazeImage) image = make_noise_image ();
+  g_autoptr(GazeRequest) request = make_large_request (image);
+  g_autoptr(GBytes) expected = NULL;
+  Ticks ticks = { fixture->server };
+  gint64 start;
+  double build_ms;
+  double size_mb;
+  guint tick_id;
+  Result r;
+
+  start = g_get_monotonic_time ();
+  expected = gaze_request_to_bytes (request);
+  build_ms = (g_get_monotonic_time () - start) / 1000.0;
+  size_mb = g_bytes_get_size (expected) / 1e6;
+  g_assert_cmpfloat (size_mb, >=, 10);
+
+  tick_id = g_timeout_add (1, tick_cb, &ticks);
+  ticks.last_tick = g_get_monotonic_time ();
+  run_request (fixture, NULL, NULL, request, NULL, &r);
+  g_source_remove (tick_id);
+
+  g_assert_no_error (r.error);
+  g_assert_cmpuint (gaze_test_server_get_n_requests (fixture->server), ==, 1);
+  g_assert_true (g_bytes_equal (gaze_test_server_get_last_raw_body (fixture->server), expected));
+
+  g_test_message ("%.1f MB built in %.1f ms (%.2f ms per MB); while it was built and sent, "
+                  "the longest gap between 1 ms ticks was %.1f ms, and %u of %u ticks came "
+                  "before the server saw the request",
+                  size_mb, build_ms, build_ms / size_mb, ticks.longest_gap / 1000.0,
+                  ticks.n_ticks_before_sent, ticks.n_ticks);
+
+  /* Not a time limit, which a loaded machine would break: built on the
+   * main thread, the body would hold up the loop in one go, and the
+   * request would reach the server within a tick or two of the loop
+   * turning again. Built in a worker, the loop keeps ticking meanwhile.
+   */
+  g_assert_cmpuint (ticks.n_ticks_before_sent, >=, 5);
+  result_clear (&r);
+}
+
+/* Stop pressed at once: the body is still being built, and never sent. */
+static void
+test_client_cancel_while_building (Fixture       *fixture,
+                                   gconstpointer  data)
+{
+  g_autoptr(GazeImage) image = make_noise_image ();
+
+  for (int stream = FALSE; stream <= TRUE; stream++)
+    {
+      g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+      GazeRequest *request = make_large_request (image);
+      gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+      GWeakRef weak;
+      GObject *alive;
+      Result r;
+
+      start_request (fixture, request, stream, cancellable, &r);
+      g_cancellable_cancel (cancellable);
+      while (!r.done)
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_null (r.reply);
+      result_clear (&r);
+
+      /* The worker lets go of the request when it is done; whatever it
+       * built by then goes nowhere.
+       */
+      g_weak_ref_init (&weak, request);
+      g_object_unref (request);
+      while ((alive = g_weak_ref_get (&weak)) != NULL)
+        {
+          g_object_unref (alive);
+          if (g_get_monotonic_time () > deadline)
+            g_error ("The worker still holds the request");
+          g_main_context_iteration (NULL, FALSE);
+          g_usleep (1000);
+        }
+      g_weak_ref_clear (&weak);
+      while (g_main_context_pending (NULL))
+        g_main_context_iteration (NULL, FALSE);
+
+      g_assert_cmpuint (gaze_test_server_get_n_started (fixture->server), ==, 0);
+    }
+}
+
 static void
 test_client_second_turn (Fixture       *fixture,
                          gconstpointer  data)
@@ -646,6 +897,9 @@ main (int   argc,
   ADD ("truncated", test_client_truncated);
   ADD ("refused", test_client_refused);
   ADD ("cancel", test_client_cancel);
+  ADD ("body-as-built", test_client_body_as_built);
+  ADD ("large-body-off-main-loop", test_client_large_body_off_main_loop);
+  ADD ("cancel-while-building", test_client_cancel_while_building);
   ADD ("second-turn", test_client_second_turn);
   ADD ("too-many-images", test_client_too_many_images);
   ADD ("download", test_client_download);

@@ -334,7 +334,7 @@ error_from_transport (const GError *error,
 }
 
 /* Both ways of asking send the same message; only what they accept back
- * differs.
+ * differs. Its body comes later, from a worker: see exchange_set_body().
  */
 static Exchange *
 exchange_new (const GazeEndpoint  *endpoint,
@@ -343,7 +343,6 @@ exchange_new (const GazeEndpoint  *endpoint,
               const char          *accept,
               GError             **error)
 {
-  g_autoptr(GBytes) body = NULL;
   g_autoptr(GUri) uri = NULL;
   g_autofree char *uri_string = NULL;
   SoupMessageHeaders *headers;
@@ -373,13 +372,17 @@ exchange_new (const GazeEndpoint  *endpoint,
   soup_message_headers_replace (headers, "api-key", api_key);
   soup_message_headers_replace (headers, "Accept", accept);
 
-  body = gaze_request_to_bytes (request);
+  return exchange;
+}
+
+static void
+exchange_set_body (Exchange *exchange,
+                   GBytes   *body)
+{
   soup_message_set_request_body_from_bytes (exchange->message, "application/json", body);
 
   g_debug ("Sending %" G_GSIZE_FORMAT " bytes to deployment “%s”",
-           g_bytes_get_size (body), endpoint->deployment);
-
-  return exchange;
+           g_bytes_get_size (body), exchange->deployment);
 }
 
 /* A failed status, with its whole body read. */
@@ -467,6 +470,41 @@ gaze_client_send_and_read_cb (GObject      *object,
   g_task_return_pointer (task, g_steal_pointer (&reply), (GDestroyNotify)gaze_reply_free);
 }
 
+static void
+gaze_client_complete_body_cb (GObject      *object,
+                              GAsyncResult *result,
+                              gpointer      user_data)
+{
+  GazeRequest *request = (GazeRequest *)object;
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  GazeClient *self = g_task_get_source_object (task);
+  Exchange *exchange = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  int priority = g_task_get_priority (task);
+
+  g_assert (GAZE_IS_REQUEST (request));
+  g_assert (G_IS_TASK (task));
+  g_assert (GAZE_IS_CLIENT (self));
+
+  /* Only cancelling fails it; nothing has been sent. */
+  if (!(body = gaze_request_to_bytes_finish (request, result, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  exchange_set_body (exchange, body);
+
+  soup_session_send_and_read_async (self->session,
+                                    exchange->message,
+                                    priority,
+                                    cancellable,
+                                    gaze_client_send_and_read_cb,
+                                    g_steal_pointer (&task));
+}
+
 /**
  * gaze_client_complete_async:
  * @self: a #GazeClient
@@ -478,7 +516,8 @@ gaze_client_send_and_read_cb (GObject      *object,
  * @user_data: data for @callback
  *
  * Sends @request to the deployment's chat completions and reads the whole
- * answer.
+ * answer. The body is built from @request as it is now, in a worker
+ * thread; @request may change as soon as this returns.
  */
 void
 gaze_client_complete_async (GazeClient          *self,
@@ -511,12 +550,10 @@ gaze_client_complete_async (GazeClient          *self,
 
   g_task_set_task_data (task, exchange, exchange_free);
 
-  soup_session_send_and_read_async (self->session,
-                                    exchange->message,
-                                    G_PRIORITY_DEFAULT,
-                                    cancellable,
-                                    gaze_client_send_and_read_cb,
-                                    g_steal_pointer (&task));
+  gaze_request_to_bytes_async (request,
+                               cancellable,
+                               gaze_client_complete_body_cb,
+                               g_steal_pointer (&task));
 }
 
 /**
@@ -968,6 +1005,40 @@ gaze_client_stream_send_cb (GObject      *object,
   stream_read_next (g_steal_pointer (&task));
 }
 
+static void
+gaze_client_stream_body_cb (GObject      *object,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  GazeRequest *request = (GazeRequest *)object;
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  GazeClient *self = g_task_get_source_object (task);
+  Streaming *streaming = g_task_get_task_data (task);
+  int priority = g_task_get_priority (task);
+
+  g_assert (GAZE_IS_REQUEST (request));
+  g_assert (G_IS_TASK (task));
+  g_assert (GAZE_IS_CLIENT (self));
+
+  /* Only cancelling fails it; nothing has been sent. */
+  if (!(body = gaze_request_to_bytes_finish (request, result, &error)))
+    {
+      stream_return_transport_error (task, error);
+      return;
+    }
+
+  exchange_set_body (streaming->exchange, body);
+
+  soup_session_send_async (self->session,
+                           streaming->exchange->message,
+                           priority,
+                           streaming->cancellable,
+                           gaze_client_stream_send_cb,
+                           g_steal_pointer (&task));
+}
+
 /**
  * gaze_client_stream_async:
  * @self: a #GazeClient
@@ -982,7 +1053,9 @@ gaze_client_stream_send_cb (GObject      *object,
  * @callback: called when the answer has ended or the request failed
  * @user_data: data for @callback
  *
- * Sends @request and reads the answer while the service writes it.
+ * Sends @request and reads the answer while the service writes it. As
+ * with gaze_client_complete_async(), the body is built in a worker thread
+ * from @request as it is now.
  * @delta_func runs in the thread-default main context of the caller, once
  * for each read that brought text, never after @callback. If a gateway
  * answers with one JSON body instead, its text comes as one piece.
@@ -1044,12 +1117,10 @@ gaze_client_stream_async (GazeClient          *self,
       return;
     }
 
-  soup_session_send_async (self->session,
-                           streaming->exchange->message,
-                           G_PRIORITY_DEFAULT,
-                           streaming->cancellable,
-                           gaze_client_stream_send_cb,
-                           g_steal_pointer (&task));
+  gaze_request_to_bytes_async (request,
+                               streaming->cancellable,
+                               gaze_client_stream_body_cb,
+                               g_steal_pointer (&task));
 }
 
 /**
