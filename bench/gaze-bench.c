@@ -5,8 +5,9 @@
  * Prepares generated and given images the way Gaze does before it uploads
  * them, and prints the median time, the peak memory growth, how the time
  * compares with libjpeg-turbo's djpeg decoding the same file at the same
- * scale, and how long the main loop stalls while ten photos are prepared at
- * once. It measures; it never fails because a target is missed.
+ * scale, how long the main loop stalls while ten photos are prepared at
+ * once, and how long the request body that carries them takes to build.
+ * It measures; it never fails because a target is missed.
  */
 
 #define G_LOG_DOMAIN "gaze-bench"
@@ -26,6 +27,7 @@
 #include <glib/gstdio.h>
 
 #include "gaze-image.h"
+#include "gaze-request.h"
 
 #define DEFAULT_RUNS          7
 #define STALL_IMAGES          10
@@ -73,6 +75,17 @@ typedef struct
   const char *path;
   guint       n_images;
 } StallData;
+
+typedef struct
+{
+  double   size_mb;
+  double   median_ms;
+  double   min_ms;
+  double   longest_gap_ms;
+  guint    n_ticks;
+  gboolean ok;
+  char     message[256];
+} BodyResult;
 
 static int n_runs = DEFAULT_RUNS;
 static char *djpeg_path;
@@ -661,6 +674,90 @@ measure_stall_in_child (gpointer data,
 }
 
 /*
+ * The request body that carries them
+ */
+
+static void
+on_body_built (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  Stall *stall = user_data;
+  g_autoptr(GBytes) body = NULL;
+
+  body = gaze_request_to_bytes_finish (GAZE_REQUEST (object), result, NULL);
+  if (body != NULL)
+    stall->n_prepared++;
+  else
+    stall->n_failed++;
+
+  g_main_loop_quit (stall->loop);
+}
+
+/* Ten photos at high detail, the most one request takes, as the turn after
+ * them sends them again. The body is timed as built alone, then built in
+ * a worker, as the client has it built, while the main loop ticks.
+ */
+static void
+measure_body_in_child (gpointer data,
+                       gpointer result)
+{
+  const char *path = data;
+  BodyResult *out = result;
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GazeImage) image = NULL;
+  g_autoptr(GazeRequest) request = gaze_request_new (NULL);
+  g_autoptr(GPtrArray) images = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree double *times = g_new0 (double, n_runs);
+  Stall stall = { 0 };
+  guint tick_id;
+
+  memset (out, 0, sizeof *out);
+
+  image = gaze_image_prepare_file (file, GAZE_DETAIL_HIGH, NULL, &error);
+  if (image == NULL)
+    {
+      g_strlcpy (out->message, error->message, sizeof out->message);
+      return;
+    }
+
+  for (guint i = 0; i < GAZE_MAX_IMAGES_PER_REQUEST; i++)
+    g_ptr_array_add (images, image);
+  gaze_request_add_user_message (request, "What is on these photos?", images);
+  gaze_request_add_assistant_message (request, "Ten views of the same generated scene.");
+  gaze_request_add_user_message (request, "Which one is the sharpest?", NULL);
+
+  for (int run = -1; run < n_runs; run++)
+    {
+      g_autoptr(GBytes) body = NULL;
+      double start = now_ms ();
+
+      body = gaze_request_to_bytes (request);
+      if (run >= 0)
+        times[run] = now_ms () - start;
+      out->size_mb = g_bytes_get_size (body) / 1e6;
+    }
+
+  out->min_ms = times[0];
+  for (int i = 0; i < n_runs; i++)
+    out->min_ms = MIN (out->min_ms, times[i]);
+  out->median_ms = median_of (times, n_runs);
+
+  stall.loop = g_main_loop_new (NULL, FALSE);
+  tick_id = g_timeout_add (1, on_tick, &stall);
+  stall.last_tick = g_get_monotonic_time ();
+  gaze_request_to_bytes_async (request, NULL, on_body_built, &stall);
+  g_main_loop_run (stall.loop);
+  g_source_remove (tick_id);
+  g_main_loop_unref (stall.loop);
+
+  out->longest_gap_ms = stall.longest_gap / 1000.0;
+  out->n_ticks = stall.n_ticks;
+  out->ok = stall.n_prepared == 1;
+}
+
+/*
  * Printing
  */
 
@@ -798,6 +895,7 @@ main (int   argc,
   gboolean have_progressive;
   gboolean have_progressive_100 = FALSE;
   StallResult stall = { 0 };
+  BodyResult body = { 0 };
   StallData stall_24 = { NULL, STALL_IMAGES };
   StallData stall_png = { NULL, 4 };
   double worst_gap_ms = 0;
@@ -928,6 +1026,17 @@ main (int   argc,
     }
   g_print ("  worst %.1f ms [<= %.0f ms: %s]\n",
            worst_gap_ms, TARGET_STALL_MS, verdict (worst_gap_ms <= TARGET_STALL_MS));
+
+  g_print ("\nRequest body with those %u photos, sent again with the next question:\n",
+           GAZE_MAX_IMAGES_PER_REQUEST);
+  if (run_in_child (measure_body_in_child, photo_24, &body, sizeof body) && body.ok)
+    g_print ("  %.1f MB built in %.1f ms (min %.1f), %.2f ms per MB; built in a worker, "
+             "longest gap between 1 ms ticks %.1f ms (%u ticks)\n",
+             body.size_mb, body.median_ms, body.min_ms, body.median_ms / body.size_mb,
+             body.longest_gap_ms, body.n_ticks);
+  else
+    g_print ("  the measurement did not finish%s%s\n",
+             body.message[0] ? ": " : "", body.message);
 
   /* Full-size decodes share a memory budget, so four of the largest PNGs
    * dropped together do not all decode at once. */
