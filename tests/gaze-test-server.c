@@ -125,6 +125,11 @@ struct _GazeTestServer
 
   GStrv               answers;
   guint               next_answer;
+
+  /* Only to tell the last answer's signals from older ones; not a reference. */
+  SoupServerMessage  *answering;
+  guint64             answer_written;
+  gboolean            answer_done;
 };
 
 G_DEFINE_FINAL_TYPE (GazeTestServer, gaze_test_server, G_TYPE_OBJECT)
@@ -1851,6 +1856,28 @@ gaze_test_server_answer (GazeTestServer    *self,
 }
 
 static void
+gaze_test_server_wrote_body_data_cb (SoupServerMessage *msg,
+                                     guint              size,
+                                     GazeTestServer    *self)
+{
+  g_assert (GAZE_IS_TEST_SERVER (self));
+
+  if (msg == self->answering)
+    self->answer_written += size;
+}
+
+/* Written whole, or given up because the client went away. */
+static void
+gaze_test_server_answer_finished_cb (SoupServerMessage *msg,
+                                     GazeTestServer    *self)
+{
+  g_assert (GAZE_IS_TEST_SERVER (self));
+
+  if (msg == self->answering)
+    self->answer_done = TRUE;
+}
+
+static void
 gaze_test_server_handle (SoupServer        *server,
                          SoupServerMessage *msg,
                          const char        *path,
@@ -1879,6 +1906,14 @@ gaze_test_server_handle (SoupServer        *server,
     }
 
   g_debug ("%s %s → %u", soup_server_message_get_method (msg), path, reply->status);
+
+  self->answering = msg;
+  self->answer_written = 0;
+  self->answer_done = FALSE;
+  g_signal_connect_object (msg, "wrote-body-data",
+                           G_CALLBACK (gaze_test_server_wrote_body_data_cb), self, 0);
+  g_signal_connect_object (msg, "finished",
+                           G_CALLBACK (gaze_test_server_answer_finished_cb), self, 0);
 
   gaze_test_server_answer (self, msg, reply);
 }
@@ -2193,6 +2228,41 @@ gaze_test_server_queue_reply_file (GazeTestServer     *self,
 }
 
 /**
+ * gaze_test_server_queue_chunked_reply:
+ * @self: a #GazeTestServer
+ * @status: the HTTP status
+ * @content_type: the Content-Type
+ * @piece: what the body is made of
+ * @n_pieces: how many times @piece is sent
+ *
+ * Makes the next answer a body of @n_pieces times @piece, chunked, so
+ * without a Content-Length, one piece a chunk and one chunk each turn of
+ * the main loop (see gaze_test_server_set_chunk_interval()). Only @piece
+ * is held in memory, however large the body.
+ */
+void
+gaze_test_server_queue_chunked_reply (GazeTestServer *self,
+                                      guint           status,
+                                      const char     *content_type,
+                                      GBytes         *piece,
+                                      guint           n_pieces)
+{
+  Reply *reply;
+
+  g_return_if_fail (GAZE_IS_TEST_SERVER (self));
+  g_return_if_fail (status >= 200 && status < 600);
+  g_return_if_fail (content_type != NULL);
+  g_return_if_fail (piece != NULL && g_bytes_get_size (piece) > 0);
+
+  reply = reply_new (REPLY_CHUNKED, status, content_type);
+  reply->chunks = g_ptr_array_new_full (n_pieces, (GDestroyNotify) g_bytes_unref);
+  for (guint i = 0; i < n_pieces; i++)
+    g_ptr_array_add (reply->chunks, g_bytes_ref (piece));
+
+  g_queue_push_tail (&self->queued, reply);
+}
+
+/**
  * gaze_test_server_queue_truncated:
  * @self: a #GazeTestServer
  *
@@ -2336,6 +2406,36 @@ gaze_test_server_get_last_had_authorization (GazeTestServer *self)
   g_return_val_if_fail (GAZE_IS_TEST_SERVER (self), FALSE);
 
   return self->last_had_authorization;
+}
+
+/**
+ * gaze_test_server_get_last_answer_written:
+ * @self: a #GazeTestServer
+ *
+ * Returns: how many bytes of the last answer's body have gone out to the
+ *   client so far
+ */
+guint64
+gaze_test_server_get_last_answer_written (GazeTestServer *self)
+{
+  g_return_val_if_fail (GAZE_IS_TEST_SERVER (self), 0);
+
+  return self->answer_written;
+}
+
+/**
+ * gaze_test_server_get_last_answer_done:
+ * @self: a #GazeTestServer
+ *
+ * Returns: whether the server is done with the last answer: written
+ *   whole, or given up because the client closed the connection
+ */
+gboolean
+gaze_test_server_get_last_answer_done (GazeTestServer *self)
+{
+  g_return_val_if_fail (GAZE_IS_TEST_SERVER (self), FALSE);
+
+  return self->answer_done;
 }
 
 /**

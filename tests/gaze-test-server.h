@@ -49,6 +49,11 @@ void            gaze_test_server_queue_reply_file           (GazeTestServer     
                                                              guint                status,
                                                              const char          *path,
                                                              const char * const  *headers);
+void            gaze_test_server_queue_chunked_reply        (GazeTestServer      *self,
+                                                             guint                status,
+                                                             const char          *content_type,
+                                                             GBytes              *piece,
+                                                             guint                n_pieces);
 void            gaze_test_server_queue_truncated            (GazeTestServer      *self);
 void            gaze_test_server_set_answers        (GazeTestServer      *self,
                                                      const char * const  *answers);
@@ -67,6 +72,8 @@ const char     *gaze_test_server_get_last_header            (GazeTestServer     
 gboolean        gaze_test_server_get_last_key_ok            (GazeTestServer      *self);
 gboolean        gaze_test_server_get_last_had_authorization (GazeTestServer      *self);
 GBytes         *gaze_test_server_get_last_raw_body          (GazeTestServer      *self);
+guint64         gaze_test_server_get_last_answer_written    (GazeTestServer      *self);
+gboolean        gaze_test_server_get_last_answer_done       (GazeTestServer      *self);
 JsonNode       *gaze_test_server_get_last_body              (GazeTestServer      *self);
 guint           gaze_test_server_get_last_n_images          (GazeTestServer      *self);
 void            gaze_test_server_get_last_image_size        (GazeTestServer      *self,
