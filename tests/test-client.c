@@ -15,6 +15,7 @@
 #include <libsoup/soup.h>
 
 #include "gaze-client.h"
+#include "gaze-client-private.h"
 #include "gaze-conversation.h"
 #include "gaze-test-server.h"
 
@@ -469,6 +470,90 @@ test_client_refused (Fixture       *fixture,
   expect_error (fixture, endpoint, NULL, GAZE_CLIENT_ERROR_NETWORK, "127.0.0.1");
 }
 
+static void
+wait_for_answer_done (GazeTestServer *server)
+{
+  while (!gaze_test_server_get_last_answer_done (server))
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* A server that sends a whole answer without end, or an error as long: the
+ * client keeps no more than its cap of either, stops reading there and
+ * hangs up, and the next question goes through.
+ */
+static void
+test_client_reply_too_large (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  const gsize cap = 256 * 1024;
+  const guint n_pieces = 1024;
+  g_autoptr(GBytes) piece = g_bytes_new_take (g_strnfill (64 * 1024, ' '), 64 * 1024);
+  guint64 size = (guint64) n_pieces * g_bytes_get_size (piece);
+  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
+  Result r;
+
+  gaze_client_set_max_reply_size (fixture->client, cap);
+  gaze_test_server_set_chunk_interval (fixture->server, 0);
+
+  gaze_test_server_queue_chunked_reply (fixture->server, 200, "application/json", piece, n_pieces);
+  run_request (fixture, NULL, NULL, request, NULL, &r);
+  g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_UNREADABLE_REPLY);
+  g_assert_nonnull (strstr (r.error->message, "cannot read"));
+  g_assert_nonnull (gaze_client_error_get_request_id (r.error));
+  result_clear (&r);
+
+  wait_for_answer_done (fixture->server);
+  g_test_message ("An endless reply: the server wrote %.1f MiB of %.0f MiB, the cap is %.2f MiB",
+                  gaze_test_server_get_last_answer_written (fixture->server) / 1048576.0,
+                  size / 1048576.0, cap / 1048576.0);
+  g_assert_cmpuint (gaze_test_server_get_last_answer_written (fixture->server), <, size / 4);
+
+  /* An error's start is all it takes to tell which error it is. */
+  gaze_test_server_queue_chunked_reply (fixture->server, 400, "application/json", piece, n_pieces);
+  run_request (fixture, NULL, NULL, request, NULL, &r);
+  g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_BAD_REQUEST);
+  result_clear (&r);
+
+  wait_for_answer_done (fixture->server);
+  g_assert_cmpuint (gaze_test_server_get_last_answer_written (fixture->server), <, size / 4);
+
+  run_request (fixture, NULL, NULL, request, NULL, &r);
+  g_assert_no_error (r.error);
+  g_assert_nonnull (strstr (r.reply->content, "Hello"));
+  result_clear (&r);
+}
+
+/* The cap holds to the byte: an answer padded to exactly the cap is read,
+ * one byte more is not.
+ */
+static void
+test_client_reply_at_cap (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  static const char answer[] =
+    "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Fits.\"},"
+    "\"finish_reason\":\"stop\"}]}";
+  const gsize cap = 4096;
+  g_autofree char *body = g_strnfill (cap, ' ');
+  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
+  Result r;
+
+  memcpy (body, answer, strlen (answer));
+  gaze_client_set_max_reply_size (fixture->client, cap);
+
+  gaze_test_server_queue_reply (fixture->server, 200, "application/json", body, NULL);
+  run_request (fixture, NULL, NULL, request, NULL, &r);
+  g_assert_no_error (r.error);
+  g_assert_cmpstr (r.reply->content, ==, "Fits.");
+  result_clear (&r);
+
+  gaze_client_set_max_reply_size (fixture->client, cap - 1);
+  gaze_test_server_queue_reply (fixture->server, 200, "application/json", body, NULL);
+  run_request (fixture, NULL, NULL, request, NULL, &r);
+  g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_UNREADABLE_REPLY);
+  result_clear (&r);
+}
+
 static gboolean
 cancel_cb (gpointer data)
 {
@@ -728,6 +813,52 @@ test_client_too_many_images (Fixture       *fixture,
   result_clear (&r);
 }
 
+/* What the test's web server has to give. An endless photo comes
+ * chunked, without a Content-Length, as long as the client reads: each
+ * piece is queued once the one before it has gone out.
+ */
+typedef struct
+{
+  GBytes   *photo;
+  GBytes   *piece;
+  guint64   endless_size;
+  guint64   endless_queued;
+  guint64   endless_written;
+  gboolean  endless_done;
+} Photos;
+
+static void
+endless_queue_piece (SoupServerMessage *message,
+                     Photos            *photos)
+{
+  SoupMessageBody *body = soup_server_message_get_response_body (message);
+
+  if (photos->endless_queued < photos->endless_size)
+    {
+      soup_message_body_append_bytes (body, photos->piece);
+      photos->endless_queued += g_bytes_get_size (photos->piece);
+    }
+  else
+    {
+      soup_message_body_complete (body);
+    }
+}
+
+static void
+endless_wrote_body_data_cb (SoupServerMessage *message,
+                            guint              size,
+                            Photos            *photos)
+{
+  photos->endless_written += size;
+}
+
+static void
+endless_finished_cb (SoupServerMessage *message,
+                     Photos            *photos)
+{
+  photos->endless_done = TRUE;
+}
+
 static void
 photo_server_cb (SoupServer        *server,
                  SoupServerMessage *message,
@@ -735,22 +866,48 @@ photo_server_cb (SoupServer        *server,
                  GHashTable        *query,
                  gpointer           user_data)
 {
-  GBytes *photo = user_data;
+  Photos *photos = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
 
   if (g_str_equal (path, "/photo.jpg"))
     {
       soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
       soup_server_message_set_response (message, "image/jpeg", SOUP_MEMORY_COPY,
-                                        g_bytes_get_data (photo, NULL), g_bytes_get_size (photo));
+                                        g_bytes_get_data (photos->photo, NULL),
+                                        g_bytes_get_size (photos->photo));
+    }
+  else if (g_str_equal (path, "/chunked.jpg"))
+    {
+      SoupMessageBody *body = soup_server_message_get_response_body (message);
+      gsize half = g_bytes_get_size (photos->photo) / 2;
+      g_autoptr(GBytes) first = g_bytes_new_from_bytes (photos->photo, 0, half);
+      g_autoptr(GBytes) second = g_bytes_new_from_bytes (photos->photo, half,
+                                                         g_bytes_get_size (photos->photo) - half);
+
+      soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+      soup_message_headers_set_content_type (headers, "image/jpeg", NULL);
+      soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+      soup_message_body_append_bytes (body, first);
+      soup_message_body_append_bytes (body, second);
+      soup_message_body_complete (body);
+    }
+  else if (g_str_equal (path, "/endless.jpg"))
+    {
+      soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+      soup_message_headers_set_content_type (headers, "image/jpeg", NULL);
+      soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
+      soup_message_body_set_accumulate (soup_server_message_get_response_body (message), FALSE);
+      g_signal_connect (message, "wrote-chunk", G_CALLBACK (endless_queue_piece), photos);
+      g_signal_connect (message, "wrote-body-data", G_CALLBACK (endless_wrote_body_data_cb), photos);
+      g_signal_connect (message, "finished", G_CALLBACK (endless_finished_cb), photos);
+      endless_queue_piece (message, photos);
     }
   else if (g_str_equal (path, "/huge.jpg"))
     {
       /* Says it is larger than anything worth downloading. */
-      soup_message_headers_set_content_length (soup_server_message_get_response_headers (message),
-                                               (goffset)GAZE_CLIENT_MAX_DOWNLOAD_SIZE + 1);
+      soup_message_headers_set_content_length (headers, (goffset)GAZE_CLIENT_MAX_DOWNLOAD_SIZE + 1);
       soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
-      soup_message_headers_set_encoding (soup_server_message_get_response_headers (message),
-                                         SOUP_ENCODING_CONTENT_LENGTH);
+      soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
       soup_server_message_set_response (message, "image/jpeg", SOUP_MEMORY_STATIC, "x", 1);
     }
   else
@@ -774,8 +931,10 @@ download_cb (GObject      *object,
 
 static GBytes *
 download (Fixture    *fixture,
-          const char *uri)
+          const char *base,
+          const char *path)
 {
+  g_autofree char *uri = g_strconcat (base, path, NULL);
   GBytes *bytes = NULL;
 
   gaze_client_download_async (fixture->client, uri, NULL, download_cb, &bytes);
@@ -786,20 +945,28 @@ download (Fixture    *fixture,
 }
 
 static void
+assert_download_refused (GBytes *bytes)
+{
+  const char *message = g_bytes_get_data (bytes, NULL);
+
+  if (strstr (message, "larger than Gaze downloads") == NULL)
+    g_error ("“%s” does not refuse the photo as too large", message);
+}
+
+static void
 test_client_download (Fixture       *fixture,
                       gconstpointer  data)
 {
   g_autoptr(GazeImage) image = make_image (100, 80, GAZE_DETAIL_LOW);
-  GBytes *photo = gaze_image_get_jpeg (image);
   g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
-  g_autoptr(GBytes) got = NULL;
-  g_autoptr(GBytes) missing = NULL;
-  g_autoptr(GBytes) huge = NULL;
+  g_autoptr(GBytes) piece = NULL;
   g_autofree char *base = NULL;
-  g_autofree char *uri = NULL;
+  Photos photos = { gaze_image_get_jpeg (image) };
+  gsize photo_size = g_bytes_get_size (photos.photo);
+  gsize cap = 1024 * 1024;
   GSList *uris;
 
-  soup_server_add_handler (server, NULL, photo_server_cb, photo, NULL);
+  soup_server_add_handler (server, NULL, photo_server_cb, &photos, NULL);
   g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
   uris = soup_server_get_uris (server);
   base = g_uri_to_string (uris->data);
@@ -807,19 +974,64 @@ test_client_download (Fixture       *fixture,
   if (g_str_has_suffix (base, "/"))
     base[strlen (base) - 1] = '\0';
 
-  uri = g_strconcat (base, "/photo.jpg", NULL);
-  got = download (fixture, uri);
-  g_assert_true (g_bytes_equal (got, photo));
+  {
+    g_autoptr(GBytes) got = download (fixture, base, "/photo.jpg");
+    g_autoptr(GBytes) chunked = download (fixture, base, "/chunked.jpg");
+    g_autoptr(GBytes) missing = download (fixture, base, "/gone.jpg");
+    g_autoptr(GBytes) huge = download (fixture, base, "/huge.jpg");
 
-  g_free (uri);
-  uri = g_strconcat (base, "/gone.jpg", NULL);
-  missing = download (fixture, uri);
-  g_assert_nonnull (strstr (g_bytes_get_data (missing, NULL), "HTTP 404"));
+    g_assert_true (g_bytes_equal (got, photos.photo));
+    g_assert_true (g_bytes_equal (chunked, photos.photo));
+    g_assert_nonnull (strstr (g_bytes_get_data (missing, NULL), "HTTP 404"));
+    assert_download_refused (huge);
+  }
 
-  g_free (uri);
-  uri = g_strconcat (base, "/huge.jpg", NULL);
-  huge = download (fixture, uri);
-  g_assert_nonnull (strstr (g_bytes_get_data (huge, NULL), "larger than Gaze downloads"));
+  /* The cap holds to the byte, with and without a Content-Length. */
+  gaze_client_set_max_download_size (fixture->client, photo_size);
+  {
+    g_autoptr(GBytes) got = download (fixture, base, "/photo.jpg");
+    g_autoptr(GBytes) chunked = download (fixture, base, "/chunked.jpg");
+
+    g_assert_true (g_bytes_equal (got, photos.photo));
+    g_assert_true (g_bytes_equal (chunked, photos.photo));
+  }
+  gaze_client_set_max_download_size (fixture->client, photo_size - 1);
+  {
+    g_autoptr(GBytes) got = download (fixture, base, "/photo.jpg");
+    g_autoptr(GBytes) chunked = download (fixture, base, "/chunked.jpg");
+
+    assert_download_refused (got);
+    assert_download_refused (chunked);
+  }
+
+  /* A server that never stops sending is read up to the cap, no further:
+   * of the 64 MiB it would send, it gets to write about the cap and what
+   * the sockets hold in between before the client hangs up.
+   */
+  gaze_client_set_max_download_size (fixture->client, cap);
+  piece = g_bytes_new_take (g_malloc0 (64 * 1024), 64 * 1024);
+  photos.piece = piece;
+  photos.endless_size = 64 * cap;
+  {
+    g_autoptr(GBytes) endless = download (fixture, base, "/endless.jpg");
+
+    assert_download_refused (endless);
+    while (!photos.endless_done)
+      g_main_context_iteration (NULL, TRUE);
+
+    g_test_message ("An endless photo: the server wrote %.1f MiB of %.0f MiB, the cap is %.1f MiB",
+                    photos.endless_written / 1048576.0, photos.endless_size / 1048576.0,
+                    cap / 1048576.0);
+    g_assert_cmpuint (photos.endless_written, >, cap);
+    g_assert_cmpuint (photos.endless_written, <, photos.endless_size / 4);
+  }
+
+  /* After a connection dropped in the middle, the next photo comes whole. */
+  {
+    g_autoptr(GBytes) got = download (fixture, base, "/photo.jpg");
+
+    g_assert_true (g_bytes_equal (got, photos.photo));
+  }
 }
 
 static GString *debug_log;
@@ -903,6 +1115,8 @@ main (int   argc,
   ADD ("second-turn", test_client_second_turn);
   ADD ("too-many-images", test_client_too_many_images);
   ADD ("download", test_client_download);
+  ADD ("reply-too-large", test_client_reply_too_large);
+  ADD ("reply-at-cap", test_client_reply_at_cap);
 #undef ADD
   g_test_add_func ("/client/debug-log-redacts-key", test_client_debug_log_redacts_key);
 

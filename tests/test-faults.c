@@ -31,6 +31,7 @@
 #include <libsoup/soup.h>
 
 #include "gaze-client.h"
+#include "gaze-client-private.h"
 #include "gaze-test-server.h"
 
 #define REQUEST_ID     "7c1e5a4f-3b2d-4e8a-9f06-1d2c3b4a5e6f"
@@ -727,6 +728,33 @@ test_faults_unreadable (Fixture       *fixture,
       run_ask (fixture->client, fixture->endpoint, NULL, u->ask, 0, &r);
       g_assert_null (r.reply);
       assert_fault (fault, u->ask, r.error, GAZE_CLIENT_ERROR_UNREADABLE_REPLY, words, REQUEST_ID);
+      result_clear (&r);
+    }
+}
+
+/* A whole answer that never ends, as a gateway might send instead of a
+ * stream: the client stops at its cap, asked either way. The cap is
+ * lowered so that the test need not send 16 MiB.
+ */
+static void
+test_faults_too_large (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  const char * const words[] = { "cannot read", "Try again", NULL };
+  g_autoptr(GBytes) piece = g_bytes_new_take (g_strnfill (16 * 1024, ' '), 16 * 1024);
+
+  gaze_client_set_max_reply_size (fixture->client, 64 * 1024);
+  gaze_test_server_set_chunk_interval (fixture->server, 0);
+
+  for (Ask ask = ASK_WHOLE; ask <= ASK_STREAM; ask <<= 1)
+    {
+      Result r;
+
+      gaze_test_server_queue_chunked_reply (fixture->server, 200, "application/json", piece, 1024);
+      run_ask (fixture->client, fixture->endpoint, NULL, ask, 0, &r);
+      g_assert_null (r.reply);
+      assert_fault ("endless JSON answer", ask, r.error, GAZE_CLIENT_ERROR_UNREADABLE_REPLY, words,
+                    any_id);
       result_clear (&r);
     }
 }
@@ -1515,6 +1543,7 @@ main (int   argc,
   ADD ("service", test_faults_service);
   ADD ("http", test_faults_http);
   ADD ("unreadable", test_faults_unreadable);
+  ADD ("too-large", test_faults_too_large);
   ADD ("connection-drops", test_faults_connection_drops);
   ADD ("error-event", test_faults_error_event);
   ADD ("cut-answers", test_faults_cut_answers);

@@ -12,6 +12,7 @@
 #include <libsoup/soup.h>
 
 #include "gaze-client.h"
+#include "gaze-client-private.h"
 #include "gaze-stream.h"
 
 #define USER_AGENT "Gaze/" PACKAGE_VERSION " "
@@ -24,12 +25,14 @@
  */
 #define DEFAULT_STREAM_IDLE_TIMEOUT_MS (60 * 1000)
 #define READ_SIZE (16 * 1024)
+#define BODY_READ_SIZE (64 * 1024)
 
-/* Error bodies are a few hundred bytes; a 200 that should have been a
- * stream is one answer. Neither may fill the memory.
+/* Error bodies are a few hundred bytes; a whole answer is no larger than
+ * the largest event the stream parser takes. Neither may fill the memory,
+ * whatever the server sends.
  */
 #define MAX_ERROR_BODY (64 * 1024)
-#define MAX_JSON_BODY (16 * 1024 * 1024)
+#define DEFAULT_MAX_REPLY_SIZE (16 * 1024 * 1024)
 
 struct _GazeClient
 {
@@ -37,6 +40,8 @@ struct _GazeClient
 
   SoupSession *session;
   guint        stream_idle_timeout;
+  gsize        max_reply_size;
+  gsize        max_download_size;
 };
 
 enum {
@@ -191,6 +196,8 @@ static void
 gaze_client_init (GazeClient *self)
 {
   self->stream_idle_timeout = DEFAULT_STREAM_IDLE_TIMEOUT_MS;
+  self->max_reply_size = DEFAULT_MAX_REPLY_SIZE;
+  self->max_download_size = GAZE_CLIENT_MAX_DOWNLOAD_SIZE;
 
   self->session = soup_session_new_with_options ("user-agent", USER_AGENT,
                                                  "timeout", IO_TIMEOUT_SECONDS,
@@ -277,6 +284,212 @@ gaze_client_set_timeout (GazeClient *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIMEOUT]);
 }
 
+void
+gaze_client_set_max_reply_size (GazeClient *self,
+                                gsize       size)
+{
+  g_return_if_fail (GAZE_IS_CLIENT (self));
+  g_return_if_fail (size > 0);
+
+  self->max_reply_size = size;
+}
+
+void
+gaze_client_set_max_download_size (GazeClient *self,
+                                   gsize       size)
+{
+  g_return_if_fail (GAZE_IS_CLIENT (self));
+  g_return_if_fail (size > 0);
+
+  self->max_download_size = size;
+}
+
+/* Reading a whole body, up to a cap */
+
+typedef struct
+{
+  GByteArray *body;
+  guint8     *buffer;
+  gsize       limit;
+  gboolean    keep_start;
+  GError     *error;
+} BodyRead;
+
+static void
+body_read_free (gpointer data)
+{
+  BodyRead *read = data;
+
+  g_clear_pointer (&read->body, g_byte_array_unref);
+  g_clear_pointer (&read->buffer, g_free);
+  g_clear_error (&read->error);
+  g_free (read);
+}
+
+static void
+body_read_closed_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  GInputStream *input = (GInputStream *)object;
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  BodyRead *read = g_task_get_task_data (task);
+
+  g_assert (G_IS_INPUT_STREAM (input));
+  g_assert (G_IS_TASK (task));
+
+  /* What was read stands, however the closing went. */
+  if (!g_input_stream_close_finish (input, result, &error))
+    g_debug ("Closing a body: %s", error->message);
+
+  if (read->error != NULL)
+    g_task_return_error (task, g_steal_pointer (&read->error));
+  else
+    g_task_return_pointer (task,
+                           g_byte_array_free_to_bytes (g_steal_pointer (&read->body)),
+                           (GDestroyNotify)g_bytes_unref);
+}
+
+/* Closed before its end, a body is not read any further: libsoup drops
+ * the connection rather than read the rest to keep it.
+ */
+static void
+body_read_close (GTask *task)
+{
+  GInputStream *input = g_task_get_source_object (task);
+
+  g_input_stream_close_async (input, g_task_get_priority (task), NULL, body_read_closed_cb, task);
+}
+
+static void body_read_cb (GObject      *object,
+                          GAsyncResult *result,
+                          gpointer      user_data);
+
+static void
+body_read_next (GTask *task)
+{
+  BodyRead *read = g_task_get_task_data (task);
+
+  g_input_stream_read_async (g_task_get_source_object (task),
+                             read->buffer,
+                             BODY_READ_SIZE,
+                             g_task_get_priority (task),
+                             g_task_get_cancellable (task),
+                             body_read_cb,
+                             task);
+}
+
+static void
+body_read_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GInputStream *input = (GInputStream *)object;
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  BodyRead *read = g_task_get_task_data (task);
+  gssize n_read;
+
+  g_assert (G_IS_INPUT_STREAM (input));
+  g_assert (G_IS_TASK (task));
+
+  if ((n_read = g_input_stream_read_finish (input, result, &error)) < 0)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  if (n_read == 0)
+    {
+      body_read_close (g_steal_pointer (&task));
+      return;
+    }
+
+  /* Checked before the bytes are kept, so that no more than the cap is
+   * ever held.
+   */
+  if ((gsize)n_read > read->limit - read->body->len)
+    {
+      if (read->keep_start)
+        g_byte_array_append (read->body, read->buffer, read->limit - read->body->len);
+      else
+        read->error = g_error_new (G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
+                                   "The body is larger than %" G_GSIZE_FORMAT " bytes",
+                                   read->limit);
+
+      body_read_close (g_steal_pointer (&task));
+      return;
+    }
+
+  g_byte_array_append (read->body, read->buffer, n_read);
+  body_read_next (g_steal_pointer (&task));
+}
+
+/* Reads @input to its end, but keeps no more than @limit bytes of it: past
+ * them, it fails with %G_IO_ERROR_MESSAGE_TOO_LARGE or, with @keep_start,
+ * ends with the first @limit bytes. Either way it stops reading there and
+ * closes @input, so that a server that sends without end costs no more
+ * than the cap. A Content-Length is no help: a chunked body has none.
+ */
+static void
+body_read_async (GInputStream        *input,
+                 gsize                limit,
+                 gboolean             keep_start,
+                 int                  priority,
+                 GCancellable        *cancellable,
+                 GAsyncReadyCallback  callback,
+                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  BodyRead *read;
+
+  g_assert (G_IS_INPUT_STREAM (input));
+  g_assert (limit > 0);
+
+  task = g_task_new (input, cancellable, callback, user_data);
+  g_task_set_source_tag (task, body_read_async);
+  g_task_set_priority (task, priority);
+
+  read = g_new0 (BodyRead, 1);
+  read->body = g_byte_array_new ();
+  read->buffer = g_malloc (BODY_READ_SIZE);
+  read->limit = limit;
+  read->keep_start = keep_start;
+  g_task_set_task_data (task, read, body_read_free);
+
+  body_read_next (g_steal_pointer (&task));
+}
+
+static GBytes *
+body_read_finish (GInputStream  *input,
+                  GAsyncResult  *result,
+                  GError       **error)
+{
+  g_assert (g_task_is_valid (result, input));
+  g_assert (g_task_get_source_tag (G_TASK (result)) == body_read_async);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+input_closed_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_input_stream_close_finish (G_INPUT_STREAM (object), result, &error))
+    g_debug ("Closing an unread body: %s", error->message);
+}
+
+/* For a body not worth reading at all; see body_read_close(). */
+static void
+input_close_unread (GInputStream *input)
+{
+  g_input_stream_close_async (input, G_PRIORITY_DEFAULT, NULL, input_closed_cb, NULL);
+}
+
 static const char *
 get_request_id (SoupMessageHeaders *headers)
 {
@@ -331,6 +544,15 @@ error_from_transport (const GError *error,
 
     return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_NETWORK, message, request_id);
   }
+}
+
+/* A whole answer larger than any answer is not one. */
+static GError *
+exchange_error_too_large (Exchange *exchange)
+{
+  return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_UNREADABLE_REPLY,
+                                        _("The service sent a reply Gaze cannot read. Try again; if it keeps happening, check that the endpoint belongs to an Azure OpenAI resource."),
+                                        exchange_get_request_id (exchange));
 }
 
 /* Both ways of asking send the same message; only what they accept back
@@ -424,11 +646,11 @@ exchange_parse_reply (Exchange  *exchange,
 }
 
 static void
-gaze_client_send_and_read_cb (GObject      *object,
+gaze_client_complete_read_cb (GObject      *object,
                               GAsyncResult *result,
                               gpointer      user_data)
 {
-  SoupSession *session = (SoupSession *)object;
+  GInputStream *input = (GInputStream *)object;
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
   g_autoptr(GBytes) body = NULL;
@@ -437,13 +659,15 @@ gaze_client_send_and_read_cb (GObject      *object,
   const char *request_id;
   guint status;
 
-  g_assert (SOUP_IS_SESSION (session));
+  g_assert (G_IS_INPUT_STREAM (input));
   g_assert (G_IS_TASK (task));
 
-  if (!(body = soup_session_send_and_read_finish (session, result, &error)))
+  if (!(body = body_read_finish (input, result, &error)))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_task_return_error (task, g_steal_pointer (&error));
+      else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+        g_task_return_error (task, exchange_error_too_large (exchange));
       else
         g_task_return_error (task, error_from_transport (error, exchange));
       return;
@@ -468,6 +692,46 @@ gaze_client_send_and_read_cb (GObject      *object,
     }
 
   g_task_return_pointer (task, g_steal_pointer (&reply), (GDestroyNotify)gaze_reply_free);
+}
+
+static void
+gaze_client_complete_send_cb (GObject      *object,
+                              GAsyncResult *result,
+                              gpointer      user_data)
+{
+  SoupSession *session = (SoupSession *)object;
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GInputStream) input = NULL;
+  g_autoptr(GError) error = NULL;
+  GazeClient *self = g_task_get_source_object (task);
+  Exchange *exchange = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  int priority = g_task_get_priority (task);
+  gboolean failed;
+
+  g_assert (SOUP_IS_SESSION (session));
+  g_assert (G_IS_TASK (task));
+  g_assert (GAZE_IS_CLIENT (self));
+
+  if (!(input = soup_session_send_finish (session, result, &error)))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_error (task, error_from_transport (error, exchange));
+      return;
+    }
+
+  /* An error's start says enough; an answer larger than the cap is none. */
+  failed = !SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (exchange->message));
+
+  body_read_async (input,
+                   failed ? MAX_ERROR_BODY : self->max_reply_size,
+                   failed,
+                   priority,
+                   cancellable,
+                   gaze_client_complete_read_cb,
+                   g_steal_pointer (&task));
 }
 
 static void
@@ -497,12 +761,12 @@ gaze_client_complete_body_cb (GObject      *object,
 
   exchange_set_body (exchange, body);
 
-  soup_session_send_and_read_async (self->session,
-                                    exchange->message,
-                                    priority,
-                                    cancellable,
-                                    gaze_client_send_and_read_cb,
-                                    g_steal_pointer (&task));
+  soup_session_send_async (self->session,
+                           exchange->message,
+                           priority,
+                           cancellable,
+                           gaze_client_complete_send_cb,
+                           g_steal_pointer (&task));
 }
 
 /**
@@ -601,6 +865,7 @@ typedef struct
 
   GSource             *idle_source;
   guint                idle_timeout;
+  gsize                max_body;
 
   GazeClientDeltaFunc  delta_func;
   gpointer             delta_data;
@@ -872,7 +1137,7 @@ stream_read_body (GTask  *task,
                   GBytes *bytes)
 {
   Streaming *streaming = g_task_get_task_data (task);
-  gsize limit = streaming->reading == READING_ERROR ? MAX_ERROR_BODY : MAX_JSON_BODY;
+  gsize limit = streaming->reading == READING_ERROR ? MAX_ERROR_BODY : streaming->max_body;
   gsize size = 0;
   const guint8 *data = g_bytes_get_data (bytes, &size);
 
@@ -893,10 +1158,7 @@ stream_read_body (GTask  *task,
         }
 
       streaming_stop_idle_timer (streaming);
-      g_task_return_error (task,
-                           gaze_client_error_new_literal (GAZE_CLIENT_ERROR_UNREADABLE_REPLY,
-                                                          _("The service sent a reply Gaze cannot read. Try again; if it keeps happening, check that the endpoint belongs to an Azure OpenAI resource."),
-                                                          exchange_get_request_id (streaming->exchange)));
+      g_task_return_error (task, exchange_error_too_large (streaming->exchange));
       return FALSE;
     }
 
@@ -1097,6 +1359,7 @@ gaze_client_stream_async (GazeClient          *self,
   streaming->delta_data = delta_data;
   streaming->delta_destroy = delta_destroy;
   streaming->idle_timeout = self->stream_idle_timeout;
+  streaming->max_body = self->max_reply_size;
   streaming->cancellable = g_cancellable_new ();
   g_task_set_task_data (task, streaming, streaming_free);
 
@@ -1145,11 +1408,8 @@ gaze_client_stream_finish (GazeClient    *self,
 
 typedef struct
 {
-  SoupMessage  *message;
-  GCancellable *cancellable;
-  char         *host;
-  gulong        cancelled_id;
-  GCancellable *caller_cancellable;
+  SoupMessage *message;
+  char        *host;
 } Download;
 
 static void
@@ -1157,78 +1417,112 @@ download_free (gpointer data)
 {
   Download *download = data;
 
-  if (download->cancelled_id != 0)
-    g_cancellable_disconnect (download->caller_cancellable, download->cancelled_id);
-  g_clear_object (&download->caller_cancellable);
   g_clear_object (&download->message);
-  g_clear_object (&download->cancellable);
   g_free (download->host);
   g_free (download);
 }
 
-static void
-download_cancelled_cb (GCancellable *caller_cancellable,
-                       GCancellable *cancellable)
+static GError *
+download_error_too_large (Download *download)
 {
-  g_cancellable_cancel (cancellable);
+  return g_error_new (GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_HTTP,
+                      _("The photo at “%s” is larger than Gaze downloads. Save it on this computer first, then attach the file."),
+                      download->host);
 }
 
-/* A photo far larger than anything Azure takes is not downloaded at all. */
-static void
-download_got_headers_cb (SoupMessage *message,
-                         Download    *download)
+static GError *
+download_error_network (Download *download)
 {
-  goffset length = soup_message_headers_get_content_length (soup_message_get_response_headers (message));
-
-  if (length > GAZE_CLIENT_MAX_DOWNLOAD_SIZE)
-    g_cancellable_cancel (download->cancellable);
+  return g_error_new (GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_NETWORK,
+                      _("Gaze could not download the photo from “%s”. Check your internet connection, or save the photo first and attach the file."),
+                      download->host);
 }
 
 static void
-gaze_client_download_cb (GObject      *object,
-                         GAsyncResult *result,
-                         gpointer      user_data)
+gaze_client_download_read_cb (GObject      *object,
+                              GAsyncResult *result,
+                              gpointer      user_data)
 {
+  GInputStream *input = (GInputStream *)object;
   g_autoptr(GTask) task = user_data;
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
   Download *download = g_task_get_task_data (task);
+
+  g_assert (G_IS_INPUT_STREAM (input));
+  g_assert (G_IS_TASK (task));
+
+  if (!(bytes = body_read_finish (input, result, &error)))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
+        g_task_return_error (task, download_error_too_large (download));
+      else
+        g_task_return_error (task, download_error_network (download));
+      return;
+    }
+
+  g_task_return_pointer (task, g_steal_pointer (&bytes), (GDestroyNotify)g_bytes_unref);
+}
+
+static void
+gaze_client_download_send_cb (GObject      *object,
+                              GAsyncResult *result,
+                              gpointer      user_data)
+{
+  SoupSession *session = (SoupSession *)object;
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GInputStream) input = NULL;
+  g_autoptr(GError) error = NULL;
+  GazeClient *self = g_task_get_source_object (task);
+  Download *download = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  int priority = g_task_get_priority (task);
+  goffset length;
   guint status;
 
-  bytes = soup_session_send_and_read_finish (SOUP_SESSION (object), result, &error);
+  g_assert (SOUP_IS_SESSION (session));
+  g_assert (G_IS_TASK (task));
+  g_assert (GAZE_IS_CLIENT (self));
 
-  if (g_task_return_error_if_cancelled (task))
-    return;
+  if (!(input = soup_session_send_finish (session, result, &error)))
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, g_steal_pointer (&error));
+      else
+        g_task_return_error (task, download_error_network (download));
+      return;
+    }
 
   status = soup_message_get_status (download->message);
-
-  /* Cancelled, but not by the caller: got-headers found it too large. */
-  if ((bytes == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) ||
-      (bytes != NULL && g_bytes_get_size (bytes) > GAZE_CLIENT_MAX_DOWNLOAD_SIZE))
-    {
-      g_task_return_new_error (task, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_HTTP,
-                               _("The photo at “%s” is larger than Gaze downloads. Save it on this computer first, then attach the file."),
-                               download->host);
-      return;
-    }
-
-  if (bytes == NULL)
-    {
-      g_task_return_new_error (task, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_NETWORK,
-                               _("Gaze could not download the photo from “%s”. Check your internet connection, or save the photo first and attach the file."),
-                               download->host);
-      return;
-    }
-
   if (!SOUP_STATUS_IS_SUCCESSFUL (status))
     {
+      input_close_unread (input);
       g_task_return_new_error (task, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_HTTP,
                                _("“%s” did not give the photo (HTTP %u). Save it from the web page first, then attach the file."),
                                download->host, status);
       return;
     }
 
-  g_task_return_pointer (task, g_steal_pointer (&bytes), (GDestroyNotify)g_bytes_unref);
+  /* A photo that says it is too large is not read at all; one that does
+   * not say is read up to the cap.
+   */
+  length = soup_message_headers_get_content_length (soup_message_get_response_headers (download->message));
+  if (length > 0 && (guint64)length > self->max_download_size)
+    {
+      input_close_unread (input);
+      g_task_return_error (task, download_error_too_large (download));
+      return;
+    }
+
+  body_read_async (input,
+                   self->max_download_size,
+                   FALSE,
+                   priority,
+                   cancellable,
+                   gaze_client_download_read_cb,
+                   g_steal_pointer (&task));
 }
 
 /**
@@ -1240,7 +1534,8 @@ gaze_client_download_cb (GObject      *object,
  * @user_data: data for @callback
  *
  * Downloads a photo dragged from a web page, up to
- * %GAZE_CLIENT_MAX_DOWNLOAD_SIZE. No key goes with it.
+ * %GAZE_CLIENT_MAX_DOWNLOAD_SIZE: it stops reading there, whether or not
+ * the server said how large the photo is. No key goes with it.
  */
 void
 gaze_client_download_async (GazeClient          *self,
@@ -1272,21 +1567,13 @@ gaze_client_download_async (GazeClient          *self,
   download = g_new0 (Download, 1);
   download->message = soup_message_new_from_uri (SOUP_METHOD_GET, parsed);
   download->host = g_strdup (g_uri_get_host (parsed));
-  download->cancellable = g_cancellable_new ();
-  if (cancellable != NULL)
-    {
-      download->caller_cancellable = g_object_ref (cancellable);
-      download->cancelled_id = g_cancellable_connect (cancellable, G_CALLBACK (download_cancelled_cb),
-                                                      download->cancellable, NULL);
-    }
   g_task_set_task_data (task, download, download_free);
 
   soup_message_headers_replace (soup_message_get_request_headers (download->message), "Accept", "image/*");
-  g_signal_connect (download->message, "got-headers", G_CALLBACK (download_got_headers_cb), download);
 
-  soup_session_send_and_read_async (self->session, download->message, G_PRIORITY_DEFAULT,
-                                    download->cancellable, gaze_client_download_cb,
-                                    g_steal_pointer (&task));
+  soup_session_send_async (self->session, download->message, G_PRIORITY_DEFAULT,
+                           cancellable, gaze_client_download_send_cb,
+                           g_steal_pointer (&task));
 }
 
 /**
