@@ -355,7 +355,8 @@ typedef enum
 typedef struct
 {
   const char *name;          /* As people know it, for messages. */
-  const char *module;        /* How gdk-pixbuf's loader for it is named. */
+  const char *module;        /* How gdk-pixbuf's loader for it is named:
+                              * prefixes, separated by spaces. */
   gint64      max_pixels;
   guint       decode_cost;   /* Bytes a source pixel takes while decoding; 0 if scaled. */
   gsize       batch;         /* Bytes given to the loader at once; 0 for each chunk read. */
@@ -398,7 +399,7 @@ static const FormatInfo formats[N_FORMATS] = {
   [FORMAT_PNG] = { "PNG", "png", MEGAPIXELS (50), 4, 0, FALSE },
   [FORMAT_GIF] = { "GIF", "gif", MEGAPIXELS (50), 4, 1024 * 1024, FALSE },
   [FORMAT_WEBP] = { "WebP", "webp", MEGAPIXELS (50), 0, 0, FALSE },
-  [FORMAT_HEIF] = { "HEIF", "heif", MEGAPIXELS (50), 10, WHOLE_FILE, TRUE },
+  [FORMAT_HEIF] = { "HEIF", "heif heic", MEGAPIXELS (50), 10, WHOLE_FILE, TRUE },
   [FORMAT_TIFF] = { "TIFF", "tiff", MEGAPIXELS (50), 4, 0, FALSE },
   [FORMAT_BMP] = { "BMP", "bmp", MEGAPIXELS (50), 4, 0, FALSE },
 };
@@ -1003,6 +1004,21 @@ decoder_set_error (Decoder  *decoder,
     set_corrupt_error (error, decoder->name);
 }
 
+static gboolean
+is_module_for (const FormatInfo *format,
+               const char       *module)
+{
+  g_auto(GStrv) prefixes = g_strsplit (format->module, " ", -1);
+
+  for (guint i = 0; prefixes[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (module, prefixes[i]))
+        return TRUE;
+    }
+
+  return FALSE;
+}
+
 /* Creates the loader for the format, only once there is data for it: a
  * loader that is closed without data complains on the console. */
 static gboolean
@@ -1015,13 +1031,15 @@ decoder_open_loader (Decoder  *decoder,
   g_assert (decoder->loader == NULL);
   g_assert (decoder->format != NULL);
 
-  /* The HEIF loader has been called "heif" and "heif/avif". */
+  /* libheif's loader has been called "heif" and "heif/avif"; where
+   * gdk-pixbuf decodes through glycin, as in the current GNOME runtime, the
+   * format is named "heic". */
   list = gdk_pixbuf_get_formats ();
   for (const GSList *l = list; l != NULL && decoder->loader == NULL; l = l->next)
     {
       g_autofree char *module = gdk_pixbuf_format_get_name (l->data);
 
-      if (g_str_has_prefix (module, decoder->format->module) && !gdk_pixbuf_format_is_disabled (l->data))
+      if (is_module_for (decoder->format, module) && !gdk_pixbuf_format_is_disabled (l->data))
         decoder->loader = gdk_pixbuf_loader_new_with_type (module, &local_error);
     }
   g_slist_free (list);
