@@ -118,6 +118,8 @@ static void gaze_window_show_page      (GazeWindow *self,
 static gboolean
 gaze_window_is_running (GazeWindow *self)
 {
+  g_assert (GAZE_IS_WINDOW (self));
+
   return self->pending != NULL;
 }
 
@@ -127,6 +129,8 @@ gaze_window_dup_buffer_text (GazeWindow *self)
   GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->prompt_view);
   GtkTextIter start, end;
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   gtk_text_buffer_get_bounds (buffer, &start, &end);
 
   return gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
@@ -135,6 +139,8 @@ gaze_window_dup_buffer_text (GazeWindow *self)
 static char *
 gaze_window_dup_prompt (GazeWindow *self)
 {
+  g_assert (GAZE_IS_WINDOW (self));
+
   return g_strstrip (gaze_window_dup_buffer_text (self));
 }
 
@@ -143,6 +149,8 @@ gaze_window_count_tiles (GazeWindow *self,
                          guint      *n_busy)
 {
   guint n = 0;
+
+  g_assert (GAZE_IS_WINDOW (self));
 
   if (n_busy != NULL)
     *n_busy = 0;
@@ -164,6 +172,8 @@ gaze_window_collect_images (GazeWindow *self)
 {
   GPtrArray *images = g_ptr_array_new_with_free_func (g_object_unref);
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->attachments_box));
        child != NULL;
        child = gtk_widget_get_next_sibling (child))
@@ -184,6 +194,8 @@ gaze_window_update_empty_state (GazeWindow *self)
   gboolean has_error = gtk_widget_get_visible (GTK_WIDGET (self->error_box));
   guint n_tiles = gaze_window_count_tiles (self, NULL);
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   gtk_widget_set_visible (GTK_WIDGET (self->empty_page), !has_turns && !has_error);
 
   if (n_tiles > 0)
@@ -196,7 +208,9 @@ gaze_window_update_empty_state (GazeWindow *self)
     {
       adw_status_page_set_title (self->empty_page, _("Drop Photos Here"));
       adw_status_page_set_description (self->empty_page,
-                                       _("Drag photos from Files or a web browser, paste them with Ctrl+V, or choose them with Open. Then ask about them below."));
+                                       _("Drag photos from Files or a web browser, paste them "
+                                         "with Ctrl+V, or choose them with Open. Then ask about "
+                                         "them below."));
     }
   gtk_widget_set_visible (GTK_WIDGET (self->turns_box), has_turns);
   gtk_revealer_set_reveal_child (self->attachments_revealer, n_tiles > 0);
@@ -215,6 +229,8 @@ gaze_window_update_estimate (GazeWindow *self)
   g_autoptr(GString) text = g_string_new (NULL);
   guint n_left_out;
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   if (images->len > 0)
     {
       g_autofree char *size = NULL;
@@ -222,7 +238,11 @@ gaze_window_update_estimate (GazeWindow *self)
       guint tokens;
 
       for (guint i = 0; i < images->len; i++)
-        bytes += (g_bytes_get_size (gaze_image_get_jpeg (g_ptr_array_index (images, i))) + 2) / 3 * 4;
+        {
+          GBytes *jpeg = gaze_image_get_jpeg (g_ptr_array_index (images, i));
+
+          bytes += (g_bytes_get_size (jpeg) + 2) / 3 * 4;
+        }
 
       tokens = gaze_tokens_for_images (images);
       size = g_format_size (bytes);
@@ -275,27 +295,32 @@ static void
 gaze_window_update_actions (GazeWindow *self)
 {
   g_autofree char *prompt = gaze_window_dup_prompt (self);
+  GtkTextBuffer *buffer = gtk_text_view_get_buffer (self->prompt_view);
   gboolean running = gaze_window_is_running (self);
   guint n_busy;
   guint n_tiles = gaze_window_count_tiles (self, &n_busy);
+  guint n_turns = gaze_conversation_get_n_turns (self->conversation);
   gboolean has_something = prompt[0] != '\0' || n_tiles > 0;
   gboolean chat = g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "chat") == 0;
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   /* On the setup page, only setting up works. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.attach", chat);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send", chat && !running && has_something && n_busy == 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self),
+                                 "win.send",
+                                 chat && !running && has_something && n_busy == 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.stop", running);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.new-conversation",
-                                 chat && !running && gaze_conversation_get_n_turns (self->conversation) > 0);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export",
-                                 gaze_conversation_get_n_turns (self->conversation) > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self),
+                                 "win.new-conversation",
+                                 chat && !running && n_turns > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.export", n_turns > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.continue", !running && self->can_continue);
 
   gaze_window_update_estimate (self);
 
   gtk_stack_set_visible_child_name (self->send_stack, running ? "stop" : "send");
-  gtk_widget_set_visible (self->prompt_placeholder,
-                          gtk_text_buffer_get_char_count (gtk_text_view_get_buffer (self->prompt_view)) == 0);
+  gtk_widget_set_visible (self->prompt_placeholder, gtk_text_buffer_get_char_count (buffer) == 0);
 }
 
 static void
@@ -303,6 +328,8 @@ gaze_window_toast (GazeWindow *self,
                    const char *message)
 {
   AdwToast *toast = adw_toast_new (message);
+
+  g_assert (GAZE_IS_WINDOW (self));
 
   adw_toast_set_timeout (toast, 10);
   adw_toast_set_priority (toast, ADW_TOAST_PRIORITY_HIGH);
@@ -312,6 +339,8 @@ gaze_window_toast (GazeWindow *self,
 static void
 gaze_window_hide_error (GazeWindow *self)
 {
+  g_assert (GAZE_IS_WINDOW (self));
+
   gtk_widget_set_visible (GTK_WIDGET (self->error_box), FALSE);
 }
 
@@ -391,7 +420,8 @@ gaze_window_show_error (GazeWindow   *self,
   gtk_widget_set_visible (GTK_WIDGET (self->error_details), request_id != NULL);
   gtk_expander_set_expanded (self->error_details, FALSE);
 
-  gtk_widget_set_visible (GTK_WIDGET (self->error_preferences_button), error_is_about_settings (error));
+  gtk_widget_set_visible (GTK_WIDGET (self->error_preferences_button),
+                          error_is_about_settings (error));
   gtk_widget_set_visible (GTK_WIDGET (self->error_box), TRUE);
   gaze_window_update_empty_state (self);
 }
@@ -400,6 +430,8 @@ static void
 gaze_window_scroll_to_end (GazeWindow *self)
 {
   GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+
+  g_assert (GAZE_IS_WINDOW (self));
 
   gtk_adjustment_set_value (adjustment, gtk_adjustment_get_upper (adjustment));
 }
@@ -411,6 +443,7 @@ gaze_window_scrolled_cb (GazeWindow    *self,
   double end = gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment);
 
   g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GTK_IS_ADJUSTMENT (adjustment));
 
   self->stick_to_end = gtk_adjustment_get_value (adjustment) >= end - 24;
 }
@@ -421,6 +454,7 @@ gaze_window_grown_cb (GazeWindow    *self,
                       GtkAdjustment *adjustment)
 {
   g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GTK_IS_ADJUSTMENT (adjustment));
 
   if (self->stick_to_end && self->pending != NULL)
     gaze_window_scroll_to_end (self);
@@ -486,6 +520,8 @@ gaze_window_update_countdown (GazeWindow *self)
   g_autofree char *wait = gaze_client_format_wait (left_ms);
   g_autofree char *status = NULL;
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   /* Translators: shown while Gaze waits to send a question again, e.g.
    * "Too Many Requests. Trying again in 7 seconds…" */
   status = g_strdup_printf (_("%s. Trying again in %s…"), error_title_for (pending->error), wait);
@@ -528,6 +564,9 @@ gaze_window_keep_answer (GazeWindow *self,
 {
   Pending *pending = self->pending;
 
+  g_assert (GAZE_IS_WINDOW (self));
+  g_assert (pending != NULL);
+
   gaze_turn_view_set_answer (pending->turn, answer, note);
   gaze_turn_view_set_finished (pending->turn, can_continue, prompt_tokens, completion_tokens);
   self->can_continue = can_continue;
@@ -553,6 +592,8 @@ gaze_window_stream_cb (GObject      *object,
   gint64 delay_ms;
 
   g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GAZE_IS_CLIENT (object));
+  g_assert (G_IS_TASK (result));
 
   reply = gaze_client_stream_finish (GAZE_CLIENT (object), result, &error);
 
@@ -605,6 +646,8 @@ static void
 gaze_window_append_delta (const char *delta,
                           gpointer    user_data)
 {
+  g_assert (GAZE_IS_TURN_VIEW (user_data));
+
   gaze_turn_view_append (GAZE_TURN_VIEW (user_data), delta);
 }
 
@@ -681,9 +724,14 @@ gaze_window_ask (GazeWindow *self,
 
   if (api_key[0] == '\0')
     {
-      g_autoptr(GError) key_error = gaze_client_error_new_literal (GAZE_CLIENT_ERROR_UNAUTHORIZED,
-                                                                   _("No API key is set. Copy “KEY 1” from the “Keys and Endpoint” page of your resource in the Azure portal and paste it in Preferences."),
-                                                                   NULL);
+      g_autoptr(GError) key_error = NULL;
+
+      key_error = gaze_client_error_new_literal (GAZE_CLIENT_ERROR_UNAUTHORIZED,
+                                                 _("No API key is set. Copy “KEY 1” from the "
+                                                   "“Keys and Endpoint” page of your resource "
+                                                   "in the Azure portal and paste it in "
+                                                   "Preferences."),
+                                                 NULL);
       gaze_window_show_error (self, key_error);
       return;
     }
@@ -696,7 +744,10 @@ gaze_window_ask (GazeWindow *self,
     gaze_turn_view_set_can_continue (GAZE_TURN_VIEW (child), FALSE);
 
   system_prompt = g_settings_get_string (self->settings, "system-prompt");
-  request = gaze_conversation_build_request (self->conversation, endpoint->api_version, question, images);
+  request = gaze_conversation_build_request (self->conversation,
+                                             endpoint->api_version,
+                                             question,
+                                             images);
   gaze_request_set_system_prompt (request, system_prompt);
   gaze_request_set_max_tokens (request, g_settings_get_uint (self->settings, "max-tokens"));
 
@@ -743,6 +794,8 @@ gaze_window_send_action (GtkWidget  *widget,
   g_autoptr(GPtrArray) images = gaze_window_collect_images (self);
   g_autofree char *question = gaze_window_dup_prompt (self);
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   if (question[0] == '\0' && images->len == 0)
     return;
 
@@ -773,16 +826,19 @@ gaze_window_export_save_cb (GObject      *object,
   g_autoptr(GazeWindow) self = user_data;
   g_autoptr(GError) error = NULL;
 
+  g_assert (GAZE_IS_WINDOW (self));
+  g_assert (G_IS_FILE (object));
+  g_assert (G_IS_ASYNC_RESULT (result));
+
   if (!g_file_replace_contents_finish (G_FILE (object), result, NULL, &error) &&
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  g_assert (GAZE_IS_WINDOW (self));
-
   if (error != NULL)
     {
-      g_autofree char *message = g_strdup_printf (_("The conversation could not be saved: %s"), error->message);
+      g_autofree char *message = NULL;
 
+      message = g_strdup_printf (_("The conversation could not be saved: %s"), error->message);
       gaze_window_toast (self, message);
       return;
     }
@@ -796,6 +852,7 @@ gaze_window_export_response_cb (GazeWindow           *self,
                                 GtkFileChooserNative *native)
 {
   g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GTK_IS_FILE_CHOOSER_NATIVE (native));
 
   if (response == GTK_RESPONSE_ACCEPT)
     {
@@ -803,8 +860,13 @@ gaze_window_export_response_cb (GazeWindow           *self,
       char *markdown = gaze_conversation_to_markdown (self->conversation);
       g_autoptr(GBytes) bytes = g_bytes_new_take (markdown, strlen (markdown));
 
-      g_file_replace_contents_bytes_async (file, bytes, NULL, FALSE, G_FILE_CREATE_REPLACE_DESTINATION,
-                                           self->cancellable, gaze_window_export_save_cb,
+      g_file_replace_contents_bytes_async (file,
+                                           bytes,
+                                           NULL,
+                                           FALSE,
+                                           G_FILE_CREATE_REPLACE_DESTINATION,
+                                           self->cancellable,
+                                           gaze_window_export_save_cb,
                                            g_object_ref (self));
     }
 
@@ -902,6 +964,7 @@ gaze_window_tile_failed_cb (GazeWindow    *self,
                             GazeImageTile *tile)
 {
   g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GAZE_IS_IMAGE_TILE (tile));
 
   gaze_window_toast (self, error->message);
   gtk_box_remove (self->attachments_box, GTK_WIDGET (tile));
@@ -914,6 +977,7 @@ gaze_window_tile_remove_cb (GazeWindow    *self,
                             GazeImageTile *tile)
 {
   g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GAZE_IS_IMAGE_TILE (tile));
 
   gtk_box_remove (self->attachments_box, GTK_WIDGET (tile));
   gaze_window_update_empty_state (self);
@@ -927,6 +991,8 @@ gaze_window_get_detail (GazeWindow *self)
   g_autofree char *text = g_settings_get_string (self->settings, "detail");
   GazeDetail detail = GAZE_DETAIL_AUTO;
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   gaze_detail_from_string (text, &detail);
 
   return detail;
@@ -938,10 +1004,13 @@ gaze_window_has_room (GazeWindow *self,
 {
   g_autofree char *message = NULL;
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   if (gaze_window_count_tiles (self, NULL) < GAZE_MAX_IMAGES_PER_REQUEST)
     return TRUE;
 
-  message = g_strdup_printf (_("A question can carry at most %d photos. Remove one to add “%s”."),
+  message = g_strdup_printf (_("A question can carry at most %d photos. "
+                               "Remove one to add “%s”."),
                              GAZE_MAX_IMAGES_PER_REQUEST, name);
   gaze_window_toast (self, message);
 
@@ -952,9 +1021,24 @@ static void
 gaze_window_add_tile (GazeWindow    *self,
                       GazeImageTile *tile)
 {
-  g_signal_connect_object (tile, "failed", G_CALLBACK (gaze_window_tile_failed_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (tile, "remove", G_CALLBACK (gaze_window_tile_remove_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (tile, "notify::busy", G_CALLBACK (gaze_window_update_actions), self, G_CONNECT_SWAPPED);
+  g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GAZE_IS_IMAGE_TILE (tile));
+
+  g_signal_connect_object (tile,
+                           "failed",
+                           G_CALLBACK (gaze_window_tile_failed_cb),
+                           self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (tile,
+                           "remove",
+                           G_CALLBACK (gaze_window_tile_remove_cb),
+                           self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (tile,
+                           "notify::busy",
+                           G_CALLBACK (gaze_window_update_actions),
+                           self,
+                           G_CONNECT_SWAPPED);
 
   gtk_box_append (self->attachments_box, GTK_WIDGET (tile));
   gaze_window_update_empty_state (self);
@@ -977,6 +1061,10 @@ gaze_window_downloaded_cb (GObject      *object,
   g_autofree char *name = download->name;
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
+
+  g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GAZE_IS_CLIENT (object));
+  g_assert (G_IS_ASYNC_RESULT (result));
 
   g_free (download);
 
@@ -1025,7 +1113,10 @@ gaze_window_attach_file (GazeWindow *self,
       return;
     }
 
-  gaze_window_add_tile (self, gaze_image_tile_new_for_file (self->image_cache, file, gaze_window_get_detail (self)));
+  gaze_window_add_tile (self,
+                        gaze_image_tile_new_for_file (self->image_cache,
+                                                      file,
+                                                      gaze_window_get_detail (self)));
 }
 
 /**
@@ -1048,8 +1139,11 @@ gaze_window_attach_bytes (GazeWindow *self,
   if (!gaze_window_has_room (self, name))
     return;
 
-  gaze_window_add_tile (self, gaze_image_tile_new_for_bytes (self->image_cache, bytes, name,
-                                                             gaze_window_get_detail (self)));
+  gaze_window_add_tile (self,
+                        gaze_image_tile_new_for_bytes (self->image_cache,
+                                                       bytes,
+                                                       name,
+                                                       gaze_window_get_detail (self)));
 }
 
 /**
@@ -1079,6 +1173,8 @@ static void
 gaze_window_attach_file_list (GazeWindow *self,
                               GSList     *files)
 {
+  g_assert (GAZE_IS_WINDOW (self));
+
   for (const GSList *l = files; l; l = l->next)
     gaze_window_attach_file (self, l->data);
 }
@@ -1094,7 +1190,12 @@ encode_texture_thread (GTask        *task,
 {
   GdkTexture *texture = task_data;
 
-  g_task_return_pointer (task, gdk_texture_save_to_png_bytes (texture), (GDestroyNotify)g_bytes_unref);
+  g_assert (G_IS_TASK (task));
+  g_assert (GDK_IS_TEXTURE (texture));
+
+  g_task_return_pointer (task,
+                         gdk_texture_save_to_png_bytes (texture),
+                         (GDestroyNotify)g_bytes_unref);
 }
 
 static void
@@ -1105,6 +1206,9 @@ encode_texture_cb (GObject      *object,
   GazeWindow *self = GAZE_WINDOW (object);
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
+
+  g_assert (GAZE_IS_WINDOW (self));
+  g_assert (G_IS_TASK (result));
 
   /* The window may have closed meanwhile. */
   if (!(bytes = g_task_propagate_pointer (G_TASK (result), &error)))
@@ -1123,6 +1227,9 @@ gaze_window_attach_texture (GazeWindow *self,
 {
   g_autoptr(GTask) task = g_task_new (self, self->cancellable, encode_texture_cb, NULL);
 
+  g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GDK_IS_TEXTURE (texture));
+
   g_task_set_source_tag (task, gaze_window_attach_texture);
   g_task_set_check_cancellable (task, TRUE);
   g_task_set_task_data (task, g_object_ref (texture), g_object_unref);
@@ -1135,6 +1242,7 @@ gaze_window_file_chooser_response_cb (GazeWindow           *self,
                                       GtkFileChooserNative *native)
 {
   g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GTK_IS_FILE_CHOOSER_NATIVE (native));
 
   if (response == GTK_RESPONSE_ACCEPT)
     {
@@ -1190,6 +1298,10 @@ gaze_window_read_files_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   const GValue *value;
 
+  g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GDK_IS_CLIPBOARD (object));
+  g_assert (G_IS_ASYNC_RESULT (result));
+
   value = gdk_clipboard_read_value_finish (GDK_CLIPBOARD (object), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
@@ -1208,6 +1320,10 @@ gaze_window_read_texture_cb (GObject      *object,
   g_autoptr(GazeWindow) self = user_data;
   g_autoptr(GdkTexture) texture = NULL;
   g_autoptr(GError) error = NULL;
+
+  g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GDK_IS_CLIPBOARD (object));
+  g_assert (G_IS_ASYNC_RESULT (result));
 
   texture = gdk_clipboard_read_texture_finish (GDK_CLIPBOARD (object), result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -1239,15 +1355,21 @@ gaze_window_paste_cb (GtkWidget *widget,
 
   if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_FILE_LIST))
     {
-      gdk_clipboard_read_value_async (clipboard, GDK_TYPE_FILE_LIST, G_PRIORITY_DEFAULT, self->cancellable,
-                                      gaze_window_read_files_cb, g_object_ref (self));
+      gdk_clipboard_read_value_async (clipboard,
+                                      GDK_TYPE_FILE_LIST,
+                                      G_PRIORITY_DEFAULT,
+                                      self->cancellable,
+                                      gaze_window_read_files_cb,
+                                      g_object_ref (self));
       return TRUE;
     }
 
   if (gdk_content_formats_contain_gtype (formats, GDK_TYPE_TEXTURE))
     {
-      gdk_clipboard_read_texture_async (clipboard, self->cancellable,
-                                        gaze_window_read_texture_cb, g_object_ref (self));
+      gdk_clipboard_read_texture_async (clipboard,
+                                        self->cancellable,
+                                        gaze_window_read_texture_cb,
+                                        g_object_ref (self));
       return TRUE;
     }
 
@@ -1262,6 +1384,7 @@ gaze_window_drop_cb (GazeWindow    *self,
                      GtkDropTarget *target)
 {
   g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GTK_IS_DROP_TARGET (target));
 
   gtk_widget_set_visible (self->drop_highlight, FALSE);
 
@@ -1287,6 +1410,7 @@ gaze_window_drop_enter_cb (GazeWindow    *self,
                            GtkDropTarget *target)
 {
   g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GTK_IS_DROP_TARGET (target));
 
   gtk_widget_set_visible (self->drop_highlight, TRUE);
 
@@ -1298,6 +1422,7 @@ gaze_window_drop_leave_cb (GazeWindow    *self,
                            GtkDropTarget *target)
 {
   g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GTK_IS_DROP_TARGET (target));
 
   gtk_widget_set_visible (self->drop_highlight, FALSE);
 }
@@ -1312,6 +1437,7 @@ gaze_window_prompt_key_pressed_cb (GazeWindow            *self,
   GdkEvent *event;
 
   g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GTK_IS_EVENT_CONTROLLER_KEY (controller));
 
   if (keyval != GDK_KEY_Return && keyval != GDK_KEY_KP_Enter && keyval != GDK_KEY_ISO_Enter)
     return FALSE;
@@ -1336,6 +1462,7 @@ gaze_window_setup_endpoint_changed_cb (GazeWindow  *self,
   g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_parse (gtk_editable_get_text (editable), NULL);
 
   g_assert (GAZE_IS_WINDOW (self));
+  g_assert (GTK_IS_EDITABLE (editable));
 
   /* A pasted target URI names the deployment and the api-version too. */
   if (endpoint != NULL && endpoint->deployment != NULL)
@@ -1348,6 +1475,8 @@ static void
 gaze_window_show_setup_error (GazeWindow *self,
                               const char *message)
 {
+  g_assert (GAZE_IS_WINDOW (self));
+
   gtk_label_set_label (self->setup_error_label, message);
   gtk_widget_set_visible (GTK_WIDGET (self->setup_error_label), TRUE);
 }
@@ -1384,7 +1513,9 @@ gaze_window_finish_setup_action (GtkWidget  *widget,
   key = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->setup_key_row))));
   if (key[0] == '\0')
     {
-      gaze_window_show_setup_error (self, _("Enter the API key. It is “KEY 1” on the “Keys and Endpoint” page of your resource."));
+      gaze_window_show_setup_error (self,
+                                    _("Enter the API key. It is “KEY 1” on the “Keys and "
+                                      "Endpoint” page of your resource."));
       gtk_widget_grab_focus (GTK_WIDGET (self->setup_key_row));
       return;
     }
@@ -1411,11 +1542,15 @@ gaze_window_show_page (GazeWindow *self,
 {
   gboolean chat = g_str_equal (name, "chat");
 
+  g_assert (GAZE_IS_WINDOW (self));
+
   gtk_stack_set_visible_child_name (self->stack, name);
   gtk_widget_set_visible (self->attach_button, chat);
   gtk_widget_set_visible (self->new_button, chat);
   gaze_window_update_actions (self);
-  gtk_widget_grab_focus (chat ? GTK_WIDGET (self->prompt_view) : GTK_WIDGET (self->setup_endpoint_row));
+  gtk_widget_grab_focus (chat
+                         ? GTK_WIDGET (self->prompt_view)
+                         : GTK_WIDGET (self->setup_endpoint_row));
 }
 
 static gboolean
@@ -1424,6 +1559,8 @@ gaze_window_needs_setup (GazeWindow *self)
   g_autofree char *endpoint = g_settings_get_string (self->settings, "endpoint");
   g_autofree char *deployment = g_settings_get_string (self->settings, "deployment");
   g_autofree char *key = g_settings_get_string (self->settings, "api-key");
+
+  g_assert (GAZE_IS_WINDOW (self));
 
   return endpoint[0] == '\0' || key[0] == '\0' ||
          (deployment[0] == '\0' && strstr (endpoint, "/deployments/") == NULL);
@@ -1434,6 +1571,8 @@ gaze_window_close_request (GtkWindow *window)
 {
   GazeWindow *self = GAZE_WINDOW (window);
   int width, height;
+
+  g_assert (GAZE_IS_WINDOW (self));
 
   gtk_window_get_default_size (window, &width, &height);
 
@@ -1484,9 +1623,16 @@ gaze_window_load_application (GazeWindow      *self,
   if (g_settings_get_boolean (self->settings, "window-maximized"))
     gtk_window_maximize (GTK_WINDOW (self));
 
-  g_settings_bind (self->settings, "deployment", self->window_title, "subtitle", G_SETTINGS_BIND_GET);
-  g_signal_connect_object (self->settings, "changed::detail",
-                           G_CALLBACK (gaze_window_detail_changed_cb), self, G_CONNECT_SWAPPED);
+  g_settings_bind (self->settings,
+                   "deployment",
+                   self->window_title,
+                   "subtitle",
+                   G_SETTINGS_BIND_GET);
+  g_signal_connect_object (self->settings,
+                           "changed::detail",
+                           G_CALLBACK (gaze_window_detail_changed_cb),
+                           self,
+                           G_CONNECT_SWAPPED);
 
   api_version = g_settings_get_string (self->settings, "api-version");
   gtk_editable_set_text (GTK_EDITABLE (self->setup_api_version_row), api_version);
@@ -1510,6 +1656,8 @@ static void
 gaze_window_dispose (GObject *object)
 {
   GazeWindow *self = (GazeWindow *)object;
+
+  g_assert (GAZE_IS_WINDOW (self));
 
   /* Closing the window ends its request; the callback then finds no
    * pending question and does nothing.
@@ -1539,7 +1687,8 @@ gaze_window_class_init (GazeWindowClass *klass)
 
   window_class->close_request = gaze_window_close_request;
 
-  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gazeapp/Gaze/gaze-window.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/gazeapp/Gaze/gaze-window.ui");
   gtk_widget_class_bind_template_child (widget_class, GazeWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, GazeWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, GazeWindow, stack);
@@ -1570,23 +1719,39 @@ gaze_window_class_init (GazeWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.send", NULL, gaze_window_send_action);
   gtk_widget_class_install_action (widget_class, "win.stop", NULL, gaze_window_stop_action);
   gtk_widget_class_install_action (widget_class, "win.attach", NULL, gaze_window_attach_action);
-  gtk_widget_class_install_action (widget_class, "win.new-conversation", NULL, gaze_window_new_conversation_action);
-  gtk_widget_class_install_action (widget_class, "win.finish-setup", NULL, gaze_window_finish_setup_action);
+  gtk_widget_class_install_action (widget_class,
+                                   "win.new-conversation",
+                                   NULL,
+                                   gaze_window_new_conversation_action);
+  gtk_widget_class_install_action (widget_class,
+                                   "win.finish-setup",
+                                   NULL,
+                                   gaze_window_finish_setup_action);
   gtk_widget_class_install_action (widget_class, "win.continue", NULL, gaze_window_continue_action);
   gtk_widget_class_install_action (widget_class, "win.export", NULL, gaze_window_export_action);
 
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.attach", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.new-conversation", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "win.stop", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_s, GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.export", NULL);
+  gtk_widget_class_add_binding_action (widget_class,
+                                       GDK_KEY_o, GDK_CONTROL_MASK,
+                                       "win.attach", NULL);
+  gtk_widget_class_add_binding_action (widget_class,
+                                       GDK_KEY_n, GDK_CONTROL_MASK,
+                                       "win.new-conversation", NULL);
+  gtk_widget_class_add_binding_action (widget_class,
+                                       GDK_KEY_Escape, 0,
+                                       "win.stop", NULL);
+  gtk_widget_class_add_binding_action (widget_class,
+                                       GDK_KEY_w, GDK_CONTROL_MASK,
+                                       "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class,
+                                       GDK_KEY_s, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.export", NULL);
 }
 
 static void
 gaze_window_init (GazeWindow *self)
 {
-  g_autoptr(GtkCssProvider) provider = NULL;
   GtkEventController *controller;
+  GtkShortcut *paste;
   GtkDropTarget *drop_target;
   GType drop_types[] = { GDK_TYPE_FILE_LIST, GDK_TYPE_TEXTURE };
   GtkAdjustment *adjustment;
@@ -1609,28 +1774,52 @@ gaze_window_init (GazeWindow *self)
   /* Ctrl+V must see copied photos before the text view pastes text. */
   controller = gtk_shortcut_controller_new ();
   gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
-  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (controller),
-                                        gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_v, GDK_CONTROL_MASK),
-                                                          gtk_callback_action_new (gaze_window_paste_cb, NULL, NULL)));
+  paste = gtk_shortcut_new (gtk_keyval_trigger_new (GDK_KEY_v, GDK_CONTROL_MASK),
+                            gtk_callback_action_new (gaze_window_paste_cb, NULL, NULL));
+  gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (controller), paste);
   gtk_widget_add_controller (GTK_WIDGET (self), controller);
 
   drop_target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
   gtk_drop_target_set_gtypes (drop_target, drop_types, G_N_ELEMENTS (drop_types));
-  g_signal_connect_object (drop_target, "drop", G_CALLBACK (gaze_window_drop_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (drop_target, "enter", G_CALLBACK (gaze_window_drop_enter_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (drop_target, "leave", G_CALLBACK (gaze_window_drop_leave_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (drop_target,
+                           "drop",
+                           G_CALLBACK (gaze_window_drop_cb),
+                           self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (drop_target,
+                           "enter",
+                           G_CALLBACK (gaze_window_drop_enter_cb),
+                           self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (drop_target,
+                           "leave",
+                           G_CALLBACK (gaze_window_drop_leave_cb),
+                           self,
+                           G_CONNECT_SWAPPED);
   gtk_widget_add_controller (GTK_WIDGET (self->toast_overlay), GTK_EVENT_CONTROLLER (drop_target));
 
   adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
-  g_signal_connect_object (adjustment, "value-changed",
-                           G_CALLBACK (gaze_window_scrolled_cb), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (adjustment, "notify::upper",
-                           G_CALLBACK (gaze_window_grown_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (adjustment,
+                           "value-changed",
+                           G_CALLBACK (gaze_window_scrolled_cb),
+                           self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (adjustment,
+                           "notify::upper",
+                           G_CALLBACK (gaze_window_grown_cb),
+                           self,
+                           G_CONNECT_SWAPPED);
 
-  g_signal_connect_object (gtk_text_view_get_buffer (self->prompt_view), "changed",
-                           G_CALLBACK (gaze_window_update_actions), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->setup_endpoint_row, "changed",
-                           G_CALLBACK (gaze_window_setup_endpoint_changed_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_text_view_get_buffer (self->prompt_view),
+                           "changed",
+                           G_CALLBACK (gaze_window_update_actions),
+                           self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->setup_endpoint_row,
+                           "changed",
+                           G_CALLBACK (gaze_window_setup_endpoint_changed_cb),
+                           self,
+                           G_CONNECT_SWAPPED);
 
   gaze_window_update_empty_state (self);
   gaze_window_update_actions (self);
