@@ -16,25 +16,25 @@
  */
 struct _GazeImageTile
 {
-  GtkWidget     parent_instance;
+  GtkWidget        parent_instance;
 
-  GazeImageCache *cache;
-  GCancellable *cancellable;
-  GazeImage    *image;
-  char         *name;
-  GazeDetail    detail;
+  GazeImageCache  *cache;
+  GCancellable    *cancellable;
+  GazeImage       *image;
+  char            *name;
+  GazeDetail       detail;
   /* Whether the person picked the detail, rather than taking the default. */
-  gboolean      chosen;
+  gboolean         chosen;
 
   /* Where the photo comes from, to prepare it again at another detail. */
-  GFile        *file;
-  GBytes       *bytes;
+  GFile           *file;
+  GBytes          *bytes;
 
-  GtkImage     *picture;
-  GtkSpinner   *spinner;
-  GtkLabel     *name_label;
-  GtkLabel     *size_label;
-  GtkButton    *remove_button;
+  GtkImage        *picture;
+  GtkSpinner      *spinner;
+  GtkLabel        *name_label;
+  GtkLabel        *size_label;
+  GtkButton       *remove_button;
   GtkToggleButton *low_button;
   GtkToggleButton *high_button;
 };
@@ -138,8 +138,11 @@ gaze_image_tile_prepared_cb (GObject      *object,
   g_autoptr(GdkTexture) texture = NULL;
   g_autofree char *size = NULL;
   g_autofree char *description = NULL;
+  int width, height;
 
   g_assert (GAZE_IS_IMAGE_TILE (self));
+  g_assert (GAZE_IS_IMAGE_CACHE (object));
+  g_assert (G_IS_ASYNC_RESULT (result));
 
   if (!(image = gaze_image_cache_prepare_finish (GAZE_IMAGE_CACHE (object), result, &error)))
     {
@@ -155,13 +158,15 @@ gaze_image_tile_prepared_cb (GObject      *object,
   gtk_spinner_stop (self->spinner);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
 
+  width = gaze_image_get_width (image);
+  height = gaze_image_get_height (image);
+
   /* Translators: the size of a prepared photo in pixels, width × height */
-  size = g_strdup_printf (_("%d × %d"), gaze_image_get_width (image), gaze_image_get_height (image));
+  size = g_strdup_printf (_("%d × %d"), width, height);
   gtk_label_set_label (self->size_label, size);
 
   /* Translators: the accessible description of a photo: its name and size */
-  description = g_strdup_printf (_("%s, %d × %d pixels"),
-                                 self->name, gaze_image_get_width (image), gaze_image_get_height (image));
+  description = g_strdup_printf (_("%s, %d × %d pixels"), self->name, width, height);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, description,
                                   -1);
@@ -177,6 +182,8 @@ gaze_image_tile_remove_action (GtkWidget  *widget,
 {
   GazeImageTile *self = GAZE_IMAGE_TILE (widget);
 
+  g_assert (GAZE_IS_IMAGE_TILE (self));
+
   g_cancellable_cancel (self->cancellable);
   g_signal_emit (self, signals[REMOVE], 0);
 }
@@ -186,6 +193,8 @@ gaze_image_tile_dispose (GObject *object)
 {
   GazeImageTile *self = (GazeImageTile *)object;
   GtkWidget *child;
+
+  g_assert (GAZE_IS_IMAGE_TILE (self));
 
   g_cancellable_cancel (self->cancellable);
   gtk_widget_dispose_template (GTK_WIDGET (self), GAZE_TYPE_IMAGE_TILE);
@@ -201,6 +210,8 @@ static void
 gaze_image_tile_finalize (GObject *object)
 {
   GazeImageTile *self = (GazeImageTile *)object;
+
+  g_assert (GAZE_IS_IMAGE_TILE (self));
 
   g_clear_object (&self->cancellable);
   g_clear_object (&self->image);
@@ -278,7 +289,8 @@ gaze_image_tile_class_init (GazeImageTileClass *klass)
                                   0, NULL, NULL, NULL,
                                   G_TYPE_NONE, 0);
 
-  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gazeapp/Gaze/gaze-image-tile.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/gazeapp/Gaze/gaze-image-tile.ui");
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, picture);
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, spinner);
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, name_label);
@@ -288,7 +300,10 @@ gaze_image_tile_class_init (GazeImageTileClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GazeImageTile, high_button);
   gtk_widget_class_bind_template_callback (widget_class, gaze_image_tile_detail_toggled_cb);
 
-  gtk_widget_class_install_action (widget_class, "tile.remove", NULL, gaze_image_tile_remove_action);
+  gtk_widget_class_install_action (widget_class,
+                                   "tile.remove",
+                                   NULL,
+                                   gaze_image_tile_remove_action);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "imagetile");

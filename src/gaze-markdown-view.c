@@ -74,6 +74,8 @@ activate_link_cb (GtkLabel   *label,
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (label));
 
+  g_assert (GTK_IS_LABEL (label));
+
   /* The parser only makes such links; this is a second lock on the door. */
   if (gaze_markdown_link_is_allowed (uri))
     gtk_show_uri (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, uri, GDK_CURRENT_TIME);
@@ -142,6 +144,8 @@ create_heading (const GazeMarkdownBlock *block)
 static void
 restore_copy_button (GazeMarkdownView *self)
 {
+  g_assert (GAZE_IS_MARKDOWN_VIEW (self));
+
   g_clear_handle_id (&self->copied_source, g_source_remove);
 
   if (self->copied_button != NULL)
@@ -171,6 +175,7 @@ copy_clicked_cb (GtkButton        *button,
 {
   const char *code = g_object_get_data (G_OBJECT (button), "code");
 
+  g_assert (GTK_IS_BUTTON (button));
   g_assert (GAZE_IS_MARKDOWN_VIEW (self));
 
   gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (button)), code ? code : "");
@@ -227,6 +232,8 @@ create_code_block (GazeMarkdownView        *self,
   GtkWidget *copy_button;
   GtkWidget *scroller;
   GtkWidget *code_label;
+
+  g_assert (GAZE_IS_MARKDOWN_VIEW (self));
 
   card = g_object_new (GTK_TYPE_BOX,
                        "orientation", GTK_ORIENTATION_VERTICAL,
@@ -330,6 +337,8 @@ create_sequence_box (GazeMarkdownView        *self,
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
 
+  g_assert (GAZE_IS_MARKDOWN_VIEW (self));
+
   gtk_widget_add_css_class (box, css_class);
   sync_children (self, box, NULL, block);
 
@@ -352,6 +361,8 @@ attach_list_item (GazeMarkdownView        *self,
                   int                      row)
 {
   GtkWidget *content = create_sequence_box (self, item, "list-item");
+
+  g_assert (GAZE_IS_MARKDOWN_VIEW (self));
 
   gtk_box_set_spacing (GTK_BOX (content), gtk_grid_get_row_spacing (grid));
   gtk_widget_set_hexpand (content, TRUE);
@@ -397,6 +408,8 @@ sync_list (GazeMarkdownView        *self,
   guint n_new = n_child_blocks (new_list);
   guint first = count_equal_children (old_list, new_list);
 
+  g_assert (GAZE_IS_MARKDOWN_VIEW (self));
+
   if (first < n_old && first < n_new &&
       lists_look_alike (child_block (old_list, first), child_block (new_list, first)))
     {
@@ -420,6 +433,8 @@ create_list (GazeMarkdownView        *self,
                                   "column-spacing", 8,
                                   "row-spacing", list_spacing (block),
                                   NULL);
+
+  g_assert (GAZE_IS_MARKDOWN_VIEW (self));
 
   gtk_widget_add_css_class (grid, "markdown-list");
   sync_list (self, GTK_GRID (grid), NULL, block);
@@ -497,6 +512,8 @@ create_block (GazeMarkdownView        *self,
 {
   GtkWidget *widget;
 
+  g_assert (GAZE_IS_MARKDOWN_VIEW (self));
+
   switch (gaze_markdown_block_get_kind (block))
     {
     case GAZE_MARKDOWN_BLOCK_PARAGRAPH:
@@ -543,6 +560,8 @@ update_block (GazeMarkdownView        *self,
               const GazeMarkdownBlock *old_block,
               const GazeMarkdownBlock *new_block)
 {
+  g_assert (GAZE_IS_MARKDOWN_VIEW (self));
+
   if (gaze_markdown_block_get_kind (old_block) != gaze_markdown_block_get_kind (new_block))
     return FALSE;
 
@@ -592,6 +611,8 @@ append_child (GazeMarkdownView *self,
               GtkWidget        *parent,
               GtkWidget        *child)
 {
+  g_assert (GAZE_IS_MARKDOWN_VIEW (self));
+
   if (parent == GTK_WIDGET (self))
     gtk_widget_insert_before (child, parent, NULL);
   else
@@ -603,6 +624,8 @@ remove_child (GazeMarkdownView *self,
               GtkWidget        *parent,
               GtkWidget        *child)
 {
+  g_assert (GAZE_IS_MARKDOWN_VIEW (self));
+
   if (parent == GTK_WIDGET (self))
     gtk_widget_unparent (child);
   else
@@ -622,6 +645,8 @@ sync_children (GazeMarkdownView        *self,
   guint n_new = n_child_blocks (new_block);
   guint first = count_equal_children (old_block, new_block);
   GtkWidget *child;
+
+  g_assert (GAZE_IS_MARKDOWN_VIEW (self));
 
   if (first == n_old && first == n_new)
     return;
@@ -655,6 +680,8 @@ gaze_markdown_view_dispose (GObject *object)
   GazeMarkdownView *self = (GazeMarkdownView *)object;
   GtkWidget *child;
 
+  g_assert (GAZE_IS_MARKDOWN_VIEW (self));
+
   g_clear_handle_id (&self->copied_source, g_source_remove);
   g_clear_weak_pointer (&self->copied_button);
 
@@ -670,6 +697,8 @@ static void
 gaze_markdown_view_finalize (GObject *object)
 {
   GazeMarkdownView *self = (GazeMarkdownView *)object;
+
+  g_assert (GAZE_IS_MARKDOWN_VIEW (self));
 
   g_clear_pointer (&self->text, g_free);
   g_clear_pointer (&self->document, gaze_markdown_document_unref);

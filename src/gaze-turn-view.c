@@ -26,25 +26,25 @@
 /* One question with its photos, and the answer to it once it is there. */
 struct _GazeTurnView
 {
-  GtkWidget   parent_instance;
+  GtkWidget         parent_instance;
 
-  GtkBox     *images_box;
-  GtkLabel   *question_label;
-  GtkBox     *pending_box;
-  GtkSpinner *spinner;
-  GtkLabel   *status_label;
+  GtkBox           *images_box;
+  GtkLabel         *question_label;
+  GtkBox           *pending_box;
+  GtkSpinner       *spinner;
+  GtkLabel         *status_label;
   GazeMarkdownView *answer_view;
-  GtkLabel   *note_label;
-  GtkWidget  *actions_box;
-  GtkWidget  *continue_button;
-  GtkLabel   *usage_label;
+  GtkLabel         *note_label;
+  GtkWidget        *actions_box;
+  GtkWidget        *continue_button;
+  GtkLabel         *usage_label;
 
   /* The answer so far; shown once a frame, however often it grows, and
    * at most SHOW_PER_FRAME more bytes of it a frame.
    */
-  GString    *answer;
-  gsize       shown;
-  guint       tick_id;
+  GString          *answer;
+  gsize             shown;
+  guint             tick_id;
 };
 
 G_DEFINE_FINAL_TYPE (GazeTurnView, gaze_turn_view, GTK_TYPE_WIDGET)
@@ -54,6 +54,8 @@ gaze_turn_view_dispose (GObject *object)
 {
   GazeTurnView *self = (GazeTurnView *)object;
   GtkWidget *child;
+
+  g_assert (GAZE_IS_TURN_VIEW (self));
 
   if (self->tick_id != 0)
     {
@@ -77,6 +79,8 @@ gaze_turn_view_copy_action (GtkWidget  *widget,
 {
   GazeTurnView *self = GAZE_TURN_VIEW (widget);
 
+  g_assert (GAZE_IS_TURN_VIEW (self));
+
   gdk_clipboard_set_text (gtk_widget_get_clipboard (widget), self->answer->str);
 }
 
@@ -84,6 +88,8 @@ static void
 gaze_turn_view_finalize (GObject *object)
 {
   GazeTurnView *self = (GazeTurnView *)object;
+
+  g_assert (GAZE_IS_TURN_VIEW (self));
 
   g_string_free (self->answer, TRUE);
 
@@ -101,7 +107,8 @@ gaze_turn_view_class_init (GazeTurnViewClass *klass)
 
   g_type_ensure (GAZE_TYPE_MARKDOWN_VIEW);
 
-  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gazeapp/Gaze/gaze-turn-view.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/gazeapp/Gaze/gaze-turn-view.ui");
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, images_box);
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, question_label);
   gtk_widget_class_bind_template_child (widget_class, GazeTurnView, pending_box);
@@ -134,6 +141,8 @@ gaze_turn_view_show_more (GazeTurnView *self)
   const char *text = self->answer->str;
   gsize end = MIN (self->answer->len, self->shown + SHOW_PER_FRAME);
   g_autofree char *part = NULL;
+
+  g_assert (GAZE_IS_TURN_VIEW (self));
 
   if (end < self->answer->len)
     {
@@ -168,6 +177,9 @@ gaze_turn_view_tick_cb (GtkWidget     *widget,
 {
   GazeTurnView *self = GAZE_TURN_VIEW (widget);
 
+  g_assert (GAZE_IS_TURN_VIEW (self));
+  g_assert (GDK_IS_FRAME_CLOCK (frame_clock));
+
   if (gaze_turn_view_show_more (self))
     return G_SOURCE_CONTINUE;
 
@@ -179,8 +191,13 @@ gaze_turn_view_tick_cb (GtkWidget     *widget,
 static void
 gaze_turn_view_queue_show (GazeTurnView *self)
 {
+  g_assert (GAZE_IS_TURN_VIEW (self));
+
   if (self->tick_id == 0)
-    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self), gaze_turn_view_tick_cb, NULL, NULL);
+    self->tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self),
+                                                  gaze_turn_view_tick_cb,
+                                                  NULL,
+                                                  NULL);
 }
 
 /**
@@ -209,11 +226,14 @@ gaze_turn_view_append (GazeTurnView *self,
 static GtkWidget *
 create_thumbnail (GazeImage *image)
 {
-  g_autoptr(GdkTexture) texture = gaze_image_tile_create_thumbnail (gaze_image_get_pixbuf (image), THUMBNAIL_SIZE);
+  g_autoptr(GdkTexture) texture = NULL;
   g_autofree char *description = NULL;
   GtkWidget *frame;
   GtkWidget *picture;
 
+  g_assert (GAZE_IS_IMAGE (image));
+
+  texture = gaze_image_tile_create_thumbnail (gaze_image_get_pixbuf (image), THUMBNAIL_SIZE);
   picture = gtk_image_new_from_paintable (GDK_PAINTABLE (texture));
   gtk_image_set_pixel_size (GTK_IMAGE (picture), THUMBNAIL_SIZE);
 
@@ -312,8 +332,8 @@ gaze_turn_view_set_status (GazeTurnView *self,
  * gaze_turn_view_set_finished:
  * @self: a #GazeTurnView
  * @can_continue: whether the answer was cut at the longest answer allowed
- * @completion_tokens: the tokens the answer used, or -1 if not reported
  * @prompt_tokens: the tokens the question used, photos included, or -1
+ * @completion_tokens: the tokens the answer used, or -1 if not reported
  */
 void
 gaze_turn_view_set_finished (GazeTurnView *self,
@@ -335,9 +355,11 @@ gaze_turn_view_set_finished (GazeTurnView *self,
                                (guint)MIN (completion_tokens, G_MAXUINT));
       gtk_label_set_label (self->usage_label, usage);
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->usage_label),
-                                   _("Tokens of the question and its photos, plus tokens of the answer"));
+                                   _("Tokens of the question and its photos, "
+                                     "plus tokens of the answer"));
     }
-  gtk_widget_set_visible (GTK_WIDGET (self->usage_label), prompt_tokens >= 0 && completion_tokens >= 0);
+  gtk_widget_set_visible (GTK_WIDGET (self->usage_label),
+                          prompt_tokens >= 0 && completion_tokens >= 0);
   gtk_widget_set_visible (self->actions_box, TRUE);
 }
 
