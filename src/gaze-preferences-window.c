@@ -83,6 +83,7 @@ gaze_preferences_window_endpoint_changed_cb (GazePreferencesWindow *self,
   const char *text;
 
   g_assert (GAZE_IS_PREFERENCES_WINDOW (self));
+  g_assert (GTK_IS_EDITABLE (editable));
 
   text = gtk_editable_get_text (editable);
   endpoint = gaze_endpoint_parse (text, &error);
@@ -108,10 +109,13 @@ gaze_preferences_window_show_test_result (GazePreferencesWindow *self,
                                           gboolean               success,
                                           const char            *message)
 {
+  g_assert (GAZE_IS_PREFERENCES_WINDOW (self));
+
   gtk_spinner_stop (self->test_spinner);
   gtk_stack_set_visible_child_name (self->test_stack, "button");
 
-  gtk_image_set_from_icon_name (self->test_icon, success ? "emblem-ok-symbolic" : "dialog-warning-symbolic");
+  gtk_image_set_from_icon_name (self->test_icon,
+                                success ? "emblem-ok-symbolic" : "dialog-warning-symbolic");
   gtk_widget_remove_css_class (GTK_WIDGET (self->test_icon), success ? "error" : "success");
   gtk_widget_add_css_class (GTK_WIDGET (self->test_icon), success ? "success" : "error");
   gtk_widget_set_visible (GTK_WIDGET (self->test_icon), TRUE);
@@ -127,6 +131,10 @@ gaze_preferences_window_test_cb (GObject      *object,
   g_autoptr(GazeReply) reply = NULL;
   g_autoptr(GError) error = NULL;
 
+  g_assert (GAZE_IS_PREFERENCES_WINDOW (self));
+  g_assert (GAZE_IS_CLIENT (object));
+  g_assert (G_IS_ASYNC_RESULT (result));
+
   reply = gaze_client_complete_finish (GAZE_CLIENT (object), result, &error);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -135,7 +143,9 @@ gaze_preferences_window_test_cb (GObject      *object,
   if (reply == NULL)
     gaze_preferences_window_show_test_result (self, FALSE, error->message);
   else
-    gaze_preferences_window_show_test_result (self, TRUE, _("Gaze reached the deployment, and it answered."));
+    gaze_preferences_window_show_test_result (self,
+                                              TRUE,
+                                              _("Gaze reached the deployment, and it answered."));
 }
 
 /* A question of one word that asks for one token of answer: enough to
@@ -189,11 +199,23 @@ gaze_preferences_window_test_connection_action (GtkWidget  *widget,
 static void
 gaze_preferences_window_bind_settings (GazePreferencesWindow *self)
 {
-  g_settings_bind (self->settings, "endpoint", self->endpoint_row, "text", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "deployment", self->deployment_row, "text", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "api-key", self->key_row, "text", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "api-version", self->api_version_row, "text", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "system-prompt", self->system_prompt_row, "text", G_SETTINGS_BIND_DEFAULT);
+  g_assert (GAZE_IS_PREFERENCES_WINDOW (self));
+
+  g_settings_bind (self->settings, "endpoint",
+                   self->endpoint_row, "text",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "deployment",
+                   self->deployment_row, "text",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "api-key",
+                   self->key_row, "text",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "api-version",
+                   self->api_version_row, "text",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "system-prompt",
+                   self->system_prompt_row, "text",
+                   G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "max-tokens",
                    gtk_spin_button_get_adjustment (self->max_tokens_spin), "value",
                    G_SETTINGS_BIND_DEFAULT);
@@ -201,15 +223,19 @@ gaze_preferences_window_bind_settings (GazePreferencesWindow *self)
                                 G_SETTINGS_BIND_DEFAULT,
                                 detail_get_mapping, detail_set_mapping, NULL, NULL);
 
-  g_signal_connect_object (self->endpoint_row, "changed",
+  g_signal_connect_object (self->endpoint_row,
+                           "changed",
                            G_CALLBACK (gaze_preferences_window_endpoint_changed_cb),
-                           self, G_CONNECT_SWAPPED);
+                           self,
+                           G_CONNECT_SWAPPED);
 }
 
 static void
 gaze_preferences_window_dispose (GObject *object)
 {
   GazePreferencesWindow *self = (GazePreferencesWindow *)object;
+
+  g_assert (GAZE_IS_PREFERENCES_WINDOW (self));
 
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -228,7 +254,9 @@ gaze_preferences_window_class_init (GazePreferencesWindowClass *klass)
 
   object_class->dispose = gaze_preferences_window_dispose;
 
-  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/gazeapp/Gaze/gaze-preferences-window.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/gazeapp/Gaze/"
+                                               "gaze-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, GazePreferencesWindow, endpoint_row);
   gtk_widget_class_bind_template_child (widget_class, GazePreferencesWindow, deployment_row);
   gtk_widget_class_bind_template_child (widget_class, GazePreferencesWindow, key_row);
@@ -241,10 +269,14 @@ gaze_preferences_window_class_init (GazePreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GazePreferencesWindow, test_stack);
   gtk_widget_class_bind_template_child (widget_class, GazePreferencesWindow, test_spinner);
 
-  gtk_widget_class_install_action (widget_class, "preferences.test-connection", NULL,
+  gtk_widget_class_install_action (widget_class,
+                                   "preferences.test-connection",
+                                   NULL,
                                    gaze_preferences_window_test_connection_action);
 
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
+  gtk_widget_class_add_binding_action (widget_class,
+                                       GDK_KEY_w, GDK_CONTROL_MASK,
+                                       "window.close", NULL);
 }
 
 static void

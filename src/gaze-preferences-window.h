@@ -13,7 +13,8 @@ G_BEGIN_DECLS
 
 #define GAZE_TYPE_PREFERENCES_WINDOW (gaze_preferences_window_get_type ())
 
-G_DECLARE_FINAL_TYPE (GazePreferencesWindow, gaze_preferences_window, GAZE, PREFERENCES_WINDOW, AdwPreferencesWindow)
+G_DECLARE_FINAL_TYPE (GazePreferencesWindow, gaze_preferences_window,
+                      GAZE, PREFERENCES_WINDOW, AdwPreferencesWindow)
 
 GazePreferencesWindow *gaze_preferences_window_new (GSettings  *settings,
                                                     GazeClient *client);
