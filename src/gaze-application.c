@@ -68,6 +68,8 @@ gaze_application_activate (GApplication *app)
 {
   GazeApplication *self = GAZE_APPLICATION (app);
 
+  g_assert (GAZE_IS_APPLICATION (self));
+
   gtk_window_present (GTK_WINDOW (get_or_create_window (self)));
 }
 
@@ -79,6 +81,9 @@ gaze_application_open (GApplication  *app,
 {
   GazeApplication *self = GAZE_APPLICATION (app);
   GazeWindow *window = get_or_create_window (self);
+
+  g_assert (GAZE_IS_APPLICATION (self));
+  g_assert (GAZE_IS_WINDOW (window));
 
   for (int i = 0; i < n_files; i++)
     gaze_window_attach_file (window, files[i]);
@@ -92,6 +97,8 @@ gaze_application_handle_local_options (GApplication *app,
 {
   GazeApplication *self = GAZE_APPLICATION (app);
   g_autofree const char **files = NULL;
+
+  g_assert (GAZE_IS_APPLICATION (self));
 
   if (g_variant_dict_contains (options, "version"))
     {
@@ -131,6 +138,8 @@ static void
 gaze_application_dispose (GObject *object)
 {
   GazeApplication *self = (GazeApplication *)object;
+
+  g_assert (GAZE_IS_APPLICATION (self));
 
   g_clear_object (&self->client);
   g_clear_object (&self->image_cache);
@@ -172,7 +181,8 @@ gaze_application_about_action (GSimpleAction *action,
                          "version", PACKAGE_VERSION,
                          "website", "https://github.com/gazeapp/gaze",
                          "issue-url", "https://github.com/gazeapp/gaze/issues",
-                         "comments", _("Ask questions about your photos, answered by the vision model you deployed on Azure OpenAI."),
+                         "comments", _("Ask questions about your photos, answered by the vision "
+                                       "model you deployed on Azure OpenAI."),
                          "developers", developers,
                          "copyright", _("© 2026 The Gaze developers"),
                          "license-type", GTK_LICENSE_GPL_3_0,
@@ -251,9 +261,14 @@ gaze_application_init (GazeApplication *self)
       "  9 the service failed or sent a reply Gaze cannot read\n"
       " 10 the answer was cut off, by the longest answer allowed or by the connection"));
 
-  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
+  g_action_map_add_action_entries (G_ACTION_MAP (self),
+                                   app_actions,
+                                   G_N_ELEMENTS (app_actions),
+                                   self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self),
+                                         "app.preferences",
+                                         preferences_accels);
 }
 
 GazeApplication *

@@ -87,6 +87,9 @@ image_prepared_cb (GObject      *object,
 {
   Wait *wait = user_data;
 
+  g_assert (G_IS_ASYNC_RESULT (result));
+  g_assert (wait != NULL);
+
   wait->result = gaze_image_prepare_finish (result, &wait->error);
   g_main_loop_quit (wait->loop);
 }
@@ -98,6 +101,10 @@ complete_cb (GObject      *object,
 {
   Wait *wait = user_data;
 
+  g_assert (GAZE_IS_CLIENT (object));
+  g_assert (G_IS_ASYNC_RESULT (result));
+  g_assert (wait != NULL);
+
   wait->result = gaze_client_complete_finish (GAZE_CLIENT (object), result, &wait->error);
   g_main_loop_quit (wait->loop);
 }
@@ -108,6 +115,10 @@ stream_cb (GObject      *object,
            gpointer      user_data)
 {
   Wait *wait = user_data;
+
+  g_assert (GAZE_IS_CLIENT (object));
+  g_assert (G_IS_ASYNC_RESULT (result));
+  g_assert (wait != NULL);
 
   wait->result = gaze_client_stream_finish (GAZE_CLIENT (object), result, &wait->error);
   g_main_loop_quit (wait->loop);
@@ -220,7 +231,8 @@ gaze_cli_run (GSettings     *settings,
   g_variant_dict_lookup (options, "ask", "s", &question);
   if (question == NULL || g_strstrip (question)[0] == '\0')
     {
-      print_sentence (_("Give a question after --ask, for example: gaze --ask \"What is in this picture?\" photo.jpg"));
+      print_sentence (_("Give a question after --ask, for example: "
+                        "gaze --ask \"What is in this picture?\" photo.jpg"));
       return GAZE_EXIT_USAGE;
     }
 
@@ -273,7 +285,8 @@ gaze_cli_run (GSettings     *settings,
   api_key = dup_api_key (settings);
   if (api_key[0] == '\0')
     {
-      print_sentence (_("No API key is set. Put it in the environment variable AZURE_OPENAI_API_KEY, or enter it in Gaze’s Preferences."));
+      print_sentence (_("No API key is set. Put it in the environment variable "
+                        "AZURE_OPENAI_API_KEY, or enter it in Gaze’s Preferences."));
       return GAZE_EXIT_AUTH;
     }
 
@@ -341,13 +354,15 @@ gaze_cli_run (GSettings     *settings,
 
   if (reply->truncated)
     {
-      print_sentence (_("The answer was cut off: the connection ended before Azure OpenAI had finished it. Try again."));
+      print_sentence (_("The answer was cut off: the connection ended before Azure OpenAI "
+                        "had finished it. Try again."));
       return GAZE_EXIT_CUT_OFF;
     }
 
   if (g_strcmp0 (reply->finish_reason, "length") == 0)
     {
-      print_sentence (_("The answer was cut off at the longest answer allowed. Raise it with --max-tokens or in Preferences."));
+      print_sentence (_("The answer was cut off at the longest answer allowed. "
+                        "Raise it with --max-tokens or in Preferences."));
       return GAZE_EXIT_CUT_OFF;
     }
 
