@@ -146,7 +146,8 @@ gaze_client_parse_retry_after (const char *retry_after,
 
   if (message != NULL)
     {
-      g_autoptr(GRegex) regex = g_regex_new ("retry after (\\d{1,9}) seconds?", G_REGEX_CASELESS, 0, NULL);
+      g_autoptr(GRegex) regex = g_regex_new ("retry after (\\d{1,9}) seconds?",
+                                             G_REGEX_CASELESS, 0, NULL);
       g_autoptr(GMatchInfo) match = NULL;
 
       if (g_regex_match (regex, message, 0, &match))
@@ -330,7 +331,8 @@ describe_blocklists (JsonNode *node,
         {
           JsonNode *item = json_array_get_element (array, i);
 
-          if (JSON_NODE_HOLDS_OBJECT (item) && gaze_json_get_boolean (json_node_get_object (item), "filtered"))
+          if (JSON_NODE_HOLDS_OBJECT (item) &&
+              gaze_json_get_boolean (json_node_get_object (item), "filtered"))
             filtered = TRUE;
         }
     }
@@ -519,40 +521,62 @@ gaze_client_error_new_from_http (guint       status,
     {
     case SOUP_STATUS_UNAUTHORIZED:
       return new_error (GAZE_CLIENT_ERROR_UNAUTHORIZED, -1, request_id,
-                        g_strdup (_("Azure did not accept the API key. Copy “KEY 1” from the “Keys and Endpoint” page of your resource in the Azure portal and paste it in Preferences.")));
+                        g_strdup (_("Azure did not accept the API key. Copy “KEY 1” from "
+                                    "the “Keys and Endpoint” page of your resource in the "
+                                    "Azure portal and paste it in Preferences.")));
 
     case SOUP_STATUS_FORBIDDEN:
       return new_error (GAZE_CLIENT_ERROR_FORBIDDEN, -1, request_id,
-                        g_strdup (_("This key has no access to the resource, or a network rule of the resource blocks this computer. Check the key, and the “Networking” page of the resource in the Azure portal.")));
+                        g_strdup (_("This key has no access to the resource, or a network "
+                                    "rule of the resource blocks this computer. Check the "
+                                    "key, and the “Networking” page of the resource in the "
+                                    "Azure portal.")));
 
     case SOUP_STATUS_NOT_FOUND:
       if (g_strcmp0 (code, "DeploymentNotFound") == 0)
         {
           if (deployment != NULL)
             return new_error (GAZE_CLIENT_ERROR_DEPLOYMENT_NOT_FOUND, -1, request_id,
-                              g_strdup_printf (_("This resource has no deployment named “%s”. Check the name under “Deployments” in Azure AI Foundry; it is case-sensitive. A deployment made in the last few minutes may not be ready yet."),
+                              g_strdup_printf (_("This resource has no deployment named "
+                                                 "“%s”. Check the name under “Deployments” "
+                                                 "in Azure AI Foundry; it is "
+                                                 "case-sensitive. A deployment made in the "
+                                                 "last few minutes may not be ready yet."),
                                                deployment));
           return new_error (GAZE_CLIENT_ERROR_DEPLOYMENT_NOT_FOUND, -1, request_id,
-                            g_strdup (_("This resource has no deployment with that name. Check the name under “Deployments” in Azure AI Foundry; it is case-sensitive.")));
+                            g_strdup (_("This resource has no deployment with that name. "
+                                        "Check the name under “Deployments” in Azure AI "
+                                        "Foundry; it is case-sensitive.")));
         }
       return new_error (GAZE_CLIENT_ERROR_ENDPOINT_NOT_FOUND, -1, request_id,
-                        g_strdup (_("The endpoint does not answer like an Azure OpenAI resource. Check the endpoint and the API version in Preferences; the endpoint looks like https://myresource.openai.azure.com.")));
+                        g_strdup (_("The endpoint does not answer like an Azure OpenAI "
+                                    "resource. Check the endpoint and the API version in "
+                                    "Preferences; the endpoint looks like "
+                                    "https://myresource.openai.azure.com.")));
 
     case 429: /* Too Many Requests; libsoup 3.2 has no name for it */
       {
-        gint64 wait_ms = gaze_client_parse_retry_after (retry_after, retry_after_ms, message, NULL);
+        gint64 wait_ms = gaze_client_parse_retry_after (retry_after,
+                                                        retry_after_ms,
+                                                        message,
+                                                        NULL);
 
         if (wait_ms >= 0)
           {
             g_autofree char *wait = gaze_client_format_wait (wait_ms);
 
             return new_error (GAZE_CLIENT_ERROR_RATE_LIMITED, wait_ms, request_id,
-                              g_strdup_printf (_("Azure is limiting how often this deployment may be used. Try again in %s, or raise the deployment’s rate limit in Azure AI Foundry."),
+                              g_strdup_printf (_("Azure is limiting how often this "
+                                                 "deployment may be used. Try again in %s, "
+                                                 "or raise the deployment’s rate limit in "
+                                                 "Azure AI Foundry."),
                                                wait));
           }
 
         return new_error (GAZE_CLIENT_ERROR_RATE_LIMITED, -1, request_id,
-                          g_strdup (_("Azure is limiting how often this deployment may be used. Wait a minute and try again, or raise the deployment’s rate limit in Azure AI Foundry.")));
+                          g_strdup (_("Azure is limiting how often this deployment may be "
+                                      "used. Wait a minute and try again, or raise the "
+                                      "deployment’s rate limit in Azure AI Foundry.")));
       }
 
     case SOUP_STATUS_BAD_REQUEST:
@@ -562,10 +586,13 @@ gaze_client_error_new_from_http (guint       status,
 
           if (categories[0] != '\0')
             return new_error (GAZE_CLIENT_ERROR_CONTENT_FILTERED, -1, request_id,
-                              g_strdup_printf (_("Azure’s content filter blocked the question: %s. Rephrase it or use other photos."),
+                              g_strdup_printf (_("Azure’s content filter blocked the "
+                                                 "question: %s. Rephrase it or use other "
+                                                 "photos."),
                                                categories));
           return new_error (GAZE_CLIENT_ERROR_CONTENT_FILTERED, -1, request_id,
-                            g_strdup (_("Azure’s content filter blocked the question. Rephrase it or use other photos.")));
+                            g_strdup (_("Azure’s content filter blocked the question. "
+                                        "Rephrase it or use other photos.")));
         }
       else
         {
@@ -574,20 +601,28 @@ gaze_client_error_new_from_http (guint       status,
           /* The service's words say what is wrong; what to do about it is
            * in the question, the photos or the settings.
            */
-          if (short_message != NULL && short_message[0] != '\0' && param != NULL && param[0] != '\0')
+          if (short_message != NULL && short_message[0] != '\0' &&
+              param != NULL && param[0] != '\0')
             return new_error (GAZE_CLIENT_ERROR_BAD_REQUEST, -1, request_id,
-                              g_strdup_printf (_("Azure refused the request: “%s” (parameter “%s”). Check the question, the photos and the settings in Preferences, then try again."),
+                              g_strdup_printf (_("Azure refused the request: “%s” "
+                                                 "(parameter “%s”). Check the question, "
+                                                 "the photos and the settings in "
+                                                 "Preferences, then try again."),
                                                short_message, param));
           if (short_message != NULL && short_message[0] != '\0')
             {
               g_autofree char *sentence = end_sentence (short_message);
 
               return new_error (GAZE_CLIENT_ERROR_BAD_REQUEST, -1, request_id,
-                                g_strdup_printf (_("Azure refused the request: “%s” Check the question, the photos and the settings in Preferences, then try again."),
+                                g_strdup_printf (_("Azure refused the request: “%s” Check "
+                                                   "the question, the photos and the "
+                                                   "settings in Preferences, then try "
+                                                   "again."),
                                                  sentence));
             }
           return new_error (GAZE_CLIENT_ERROR_BAD_REQUEST, -1, request_id,
-                            g_strdup (_("Azure refused the request without saying why. Check the API version in Preferences.")));
+                            g_strdup (_("Azure refused the request without saying why. "
+                                        "Check the API version in Preferences.")));
         }
 
     case SOUP_STATUS_INTERNAL_SERVER_ERROR:
@@ -597,16 +632,20 @@ gaze_client_error_new_from_http (guint       status,
       return new_error (GAZE_CLIENT_ERROR_SERVER_ERROR,
                         gaze_client_parse_retry_after (retry_after, retry_after_ms, NULL, NULL),
                         request_id,
-                        g_strdup_printf (_("Azure OpenAI had a problem on its side (HTTP %u). Try again in a moment."),
+                        g_strdup_printf (_("Azure OpenAI had a problem on its side "
+                                           "(HTTP %u). Try again in a moment."),
                                          status));
 
     default:
       if (status >= 500)
         return new_error (GAZE_CLIENT_ERROR_SERVER_ERROR, -1, request_id,
-                          g_strdup_printf (_("Azure OpenAI had a problem on its side (HTTP %u). Try again in a moment."),
+                          g_strdup_printf (_("Azure OpenAI had a problem on its side "
+                                             "(HTTP %u). Try again in a moment."),
                                            status));
       return new_error (GAZE_CLIENT_ERROR_HTTP, -1, request_id,
-                        g_strdup_printf (_("Azure OpenAI answered with an unexpected error (HTTP %u). Check the endpoint in Preferences and try again."),
+                        g_strdup_printf (_("Azure OpenAI answered with an unexpected error "
+                                           "(HTTP %u). Check the endpoint in Preferences "
+                                           "and try again."),
                                          status));
     }
 }

@@ -114,7 +114,8 @@ is_valid_host (const char *host)
       if (label_len == 0 && labels[i + 1] == NULL && i > 0)
         continue;
 
-      if (label_len == 0 || label_len > 63 || labels[i][0] == '-' || labels[i][label_len - 1] == '-')
+      if (label_len == 0 || label_len > 63 ||
+          labels[i][0] == '-' || labels[i][label_len - 1] == '-')
         return FALSE;
 
       for (const char *p = labels[i]; *p; p++)
@@ -239,7 +240,8 @@ gaze_endpoint_parse (const char  *text,
   if (trimmed[0] == '\0')
     {
       g_set_error (error, GAZE_ENDPOINT_ERROR, GAZE_ENDPOINT_ERROR_EMPTY,
-                   _("Enter the endpoint of your Azure OpenAI resource, for example “myresource” or %s."),
+                   _("Enter the endpoint of your Azure OpenAI resource, for example "
+                     "“myresource” or %s."),
                    EXAMPLE_ENDPOINT);
       return NULL;
     }
@@ -252,14 +254,18 @@ gaze_endpoint_parse (const char  *text,
     candidate = g_strdup_printf ("https://%s", trimmed);
 
   if (candidate != NULL)
-    uri = g_uri_parse (candidate, G_URI_FLAGS_ENCODED_PATH | G_URI_FLAGS_ENCODED_QUERY, &local_error);
+    uri = g_uri_parse (candidate,
+                       G_URI_FLAGS_ENCODED_PATH | G_URI_FLAGS_ENCODED_QUERY,
+                       &local_error);
 
   quotable = dup_quotable (trimmed);
 
   if (uri == NULL)
     {
       g_set_error (error, GAZE_ENDPOINT_ERROR, GAZE_ENDPOINT_ERROR_INVALID,
-                   _("“%s” is not an endpoint Gaze understands. Copy the endpoint from the “Keys and Endpoint” page of your resource in the Azure portal; it looks like %s."),
+                   _("“%s” is not an endpoint Gaze understands. Copy the endpoint from the "
+                     "“Keys and Endpoint” page of your resource in the Azure portal; it "
+                     "looks like %s."),
                    quotable, EXAMPLE_ENDPOINT);
       return NULL;
     }
@@ -271,7 +277,8 @@ gaze_endpoint_parse (const char  *text,
       (g_ascii_strcasecmp (scheme, "https") != 0 && g_ascii_strcasecmp (scheme, "http") != 0))
     {
       g_set_error (error, GAZE_ENDPOINT_ERROR, GAZE_ENDPOINT_ERROR_INVALID,
-                   _("“%s” is not an endpoint Gaze understands. The endpoint starts with https:// and looks like %s."),
+                   _("“%s” is not an endpoint Gaze understands. The endpoint starts with "
+                     "https:// and looks like %s."),
                    quotable, EXAMPLE_ENDPOINT);
       return NULL;
     }
@@ -279,7 +286,9 @@ gaze_endpoint_parse (const char  *text,
   if (g_ascii_strcasecmp (scheme, "http") == 0 && !gaze_endpoint_host_is_loopback (host))
     {
       g_set_error_literal (error, GAZE_ENDPOINT_ERROR, GAZE_ENDPOINT_ERROR_INSECURE,
-                   _("Gaze sends your key only over a secure connection. Use the https:// address of your resource; plain http:// is allowed only for this computer."));
+                           _("Gaze sends your key only over a secure connection. Use the "
+                             "https:// address of your resource; plain http:// is allowed "
+                             "only for this computer."));
       return NULL;
     }
 
@@ -334,7 +343,8 @@ gaze_endpoint_resolve (const char  *text,
   if (self->deployment == NULL)
     {
       g_set_error_literal (error, GAZE_ENDPOINT_ERROR, GAZE_ENDPOINT_ERROR_NO_DEPLOYMENT,
-                   _("Enter the name of your deployment. It is listed under “Deployments” in Azure AI Foundry."));
+                           _("Enter the name of your deployment. It is listed under "
+                             "“Deployments” in Azure AI Foundry."));
       return NULL;
     }
 
@@ -365,7 +375,8 @@ gaze_endpoint_dup_chat_uri (const GazeEndpoint *self)
   g_return_val_if_fail (self->deployment != NULL, NULL);
 
   deployment = g_uri_escape_string (self->deployment, NULL, FALSE);
-  api_version = g_uri_escape_string (self->api_version ? self->api_version : GAZE_DEFAULT_API_VERSION,
+  api_version = g_uri_escape_string (self->api_version ? self->api_version
+                                                       : GAZE_DEFAULT_API_VERSION,
                                      NULL, FALSE);
 
   return g_strdup_printf ("%s/openai/deployments/%s/chat/completions?api-version=%s",

@@ -135,7 +135,10 @@ gaze_json_get_string (JsonObject *object,
 {
   JsonNode *node = gaze_json_get_member (object, name, JSON_NODE_VALUE);
 
-  return node && json_node_get_value_type (node) == G_TYPE_STRING ? json_node_get_string (node) : NULL;
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
 }
 
 gboolean

@@ -83,7 +83,9 @@ static GError *
 unreadable (void)
 {
   return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_UNREADABLE_REPLY,
-                                        _("The service sent a reply Gaze cannot read. Try again; if it keeps happening, check that the endpoint belongs to an Azure OpenAI resource."),
+                                        _("The service sent a reply Gaze cannot read. Try "
+                                          "again; if it keeps happening, check that the "
+                                          "endpoint belongs to an Azure OpenAI resource."),
                                         NULL);
 }
 
@@ -173,7 +175,8 @@ gaze_reply_parse (GBytes  *body,
 
   if (g_strcmp0 (self->finish_reason, "content_filter") == 0)
     {
-      g_autofree char *categories = gaze_client_describe_filter_results (gaze_json_get_object (choice, "content_filter_results"));
+      JsonObject *results = gaze_json_get_object (choice, "content_filter_results");
+      g_autofree char *categories = gaze_client_describe_filter_results (results);
 
       if (categories[0] != '\0')
         self->filtered = g_steal_pointer (&categories);
@@ -234,7 +237,8 @@ gaze_reply_dup_filter_note (const GazeReply *self)
   partial = self->content != NULL && self->content[0] != '\0';
 
   if (self->filtered != NULL && partial)
-    return g_strdup_printf (_("Azure’s content filter withheld the rest of the answer: %s."), self->filtered);
+    return g_strdup_printf (_("Azure’s content filter withheld the rest of the answer: %s."),
+                            self->filtered);
   if (self->filtered != NULL)
     return g_strdup_printf (_("Azure’s content filter withheld the answer: %s."), self->filtered);
   if (partial)

@@ -84,7 +84,9 @@ static GError *
 new_unreadable (void)
 {
   return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_UNREADABLE_REPLY,
-                                        _("The service sent a reply Gaze cannot read. Try again; if it keeps happening, check that the endpoint belongs to an Azure OpenAI resource."),
+                                        _("The service sent a reply Gaze cannot read. Try "
+                                          "again; if it keeps happening, check that the "
+                                          "endpoint belongs to an Azure OpenAI resource."),
                                         NULL);
 }
 
@@ -161,8 +163,10 @@ new_error_from_event (JsonNode   *node,
 
       if (categories[0] != '\0')
         {
-          g_autofree char *text = g_strdup_printf (_("Azure’s content filter stopped the answer: %s."),
-                                                   categories);
+          g_autofree char *text = NULL;
+
+          text = g_strdup_printf (_("Azure’s content filter stopped the answer: %s."),
+                                  categories);
 
           return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_CONTENT_FILTERED, text, NULL);
         }
@@ -186,14 +190,18 @@ new_error_from_event (JsonNode   *node,
 
   if (message != NULL)
     {
-      g_autofree char *text = g_strdup_printf (_("Azure OpenAI stopped the answer with an error: “%s”. Try again in a moment."),
-                                               message);
+      g_autofree char *text = NULL;
+
+      text = g_strdup_printf (_("Azure OpenAI stopped the answer with an error: “%s”. "
+                                "Try again in a moment."),
+                              message);
 
       return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_SERVER_ERROR, text, NULL);
     }
 
   return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_SERVER_ERROR,
-                                        _("Azure OpenAI stopped the answer with an error on its side. Try again in a moment."),
+                                        _("Azure OpenAI stopped the answer with an error on "
+                                          "its side. Try again in a moment."),
                                         NULL);
 }
 
