@@ -57,6 +57,8 @@ gaze_conversation_finalize (GObject *object)
 {
   GazeConversation *self = (GazeConversation *)object;
 
+  g_assert (GAZE_IS_CONVERSATION (self));
+
   g_clear_pointer (&self->turns, g_ptr_array_unref);
 
   G_OBJECT_CLASS (gaze_conversation_parent_class)->finalize (object);
@@ -105,8 +107,8 @@ static Turn *
 get_turn (GazeConversation *self,
           guint             turn)
 {
-  g_return_val_if_fail (GAZE_IS_CONVERSATION (self), NULL);
-  g_return_val_if_fail (turn < self->turns->len, NULL);
+  g_assert (GAZE_IS_CONVERSATION (self));
+  g_assert (turn < self->turns->len);
 
   return g_ptr_array_index (self->turns, turn);
 }
@@ -115,18 +117,20 @@ const char *
 gaze_conversation_get_question (GazeConversation *self,
                                 guint             turn)
 {
-  Turn *t = get_turn (self, turn);
+  g_return_val_if_fail (GAZE_IS_CONVERSATION (self), NULL);
+  g_return_val_if_fail (turn < self->turns->len, NULL);
 
-  return t ? t->question : NULL;
+  return get_turn (self, turn)->question;
 }
 
 const char *
 gaze_conversation_get_answer (GazeConversation *self,
                               guint             turn)
 {
-  Turn *t = get_turn (self, turn);
+  g_return_val_if_fail (GAZE_IS_CONVERSATION (self), NULL);
+  g_return_val_if_fail (turn < self->turns->len, NULL);
 
-  return t ? t->answer : NULL;
+  return get_turn (self, turn)->answer;
 }
 
 /**
@@ -138,9 +142,10 @@ GPtrArray *
 gaze_conversation_get_images (GazeConversation *self,
                               guint             turn)
 {
-  Turn *t = get_turn (self, turn);
+  g_return_val_if_fail (GAZE_IS_CONVERSATION (self), NULL);
+  g_return_val_if_fail (turn < self->turns->len, NULL);
 
-  return t ? t->images : NULL;
+  return get_turn (self, turn)->images;
 }
 
 static GPtrArray *

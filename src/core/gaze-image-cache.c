@@ -155,6 +155,8 @@ notify_changes (GazeImageCache *self,
                 gsize           old_size,
                 guint           old_n_images)
 {
+  g_assert (GAZE_IS_IMAGE_CACHE (self));
+
   if (self->size != old_size)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIZE]);
 
@@ -168,6 +170,8 @@ remove_link (GazeImageCache *self,
 {
   Entry *entry = link->data;
 
+  g_assert (GAZE_IS_IMAGE_CACHE (self));
+
   g_queue_delete_link (&self->lru, link);
   g_hash_table_remove (self->entries, entry->key);
   self->size -= entry->size;
@@ -178,6 +182,8 @@ static void
 evict_to (GazeImageCache *self,
           gsize           size)
 {
+  g_assert (GAZE_IS_IMAGE_CACHE (self));
+
   while (self->size > size && self->lru.tail != NULL)
     {
       g_debug ("Dropping “%s” from the cache",
@@ -191,6 +197,8 @@ lookup (GazeImageCache *self,
         const char     *key)
 {
   GList *link = g_hash_table_lookup (self->entries, key);
+
+  g_assert (GAZE_IS_IMAGE_CACHE (self));
 
   if (link == NULL)
     return NULL;
@@ -211,6 +219,9 @@ insert (GazeImageCache *self,
   gsize size = get_image_size (image);
   GList *link;
   Entry *entry;
+
+  g_assert (GAZE_IS_IMAGE_CACHE (self));
+  g_assert (GAZE_IS_IMAGE (image));
 
   if (size > self->max_size)
     {
@@ -245,6 +256,7 @@ abandon (Pending *pending)
 {
   GazeImageCache *self = pending->cache;
 
+  g_assert (GAZE_IS_IMAGE_CACHE (self));
   g_assert (pending->waiters == NULL);
 
   /* A later request starts afresh rather than join a cancelled one. */
@@ -285,6 +297,7 @@ on_prepared (GObject      *object,
   GList *waiters;
 
   g_assert (GAZE_IS_IMAGE_CACHE (self));
+  g_assert (G_IS_ASYNC_RESULT (result));
 
   image = gaze_image_prepare_finish (result, &error);
 
@@ -320,6 +333,8 @@ start_preparation (GazeImageCache *self,
 {
   Pending *pending = g_new0 (Pending, 1);
 
+  g_assert (GAZE_IS_IMAGE_CACHE (self));
+
   pending->cache = g_object_ref (self);
   pending->key = g_strdup (key);
   pending->cancellable = g_cancellable_new ();
@@ -347,6 +362,9 @@ prepare_keyed (GazeImageCache *self,
   GazeImage *image;
   Pending *pending;
   Waiter *waiter;
+
+  g_assert (GAZE_IS_IMAGE_CACHE (self));
+  g_assert (G_IS_TASK (task));
 
   if ((image = lookup (self, key)) != NULL)
     {
@@ -382,6 +400,9 @@ on_uncached_prepared (GObject      *object,
   g_autoptr(GazeImage) image = NULL;
   g_autoptr(GError) error = NULL;
 
+  g_assert (G_IS_TASK (task));
+  g_assert (G_IS_ASYNC_RESULT (result));
+
   if (!(image = gaze_image_prepare_finish (result, &error)))
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -401,8 +422,13 @@ on_file_info (GObject      *object,
   g_autofree char *uri = NULL;
   g_autofree char *key = NULL;
   GCancellable *cancellable;
+  guint64 size;
+  guint64 modified;
+  guint32 modified_usec;
 
   g_assert (GAZE_IS_IMAGE_CACHE (self));
+  g_assert (G_IS_FILE (object));
+  g_assert (G_IS_ASYNC_RESULT (result));
 
   if (!(info = g_file_query_info_finish (G_FILE (object), result, &error)))
     {
@@ -422,11 +448,14 @@ on_file_info (GObject      *object,
     }
 
   uri = g_file_get_uri (request->file);
+  size = g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_STANDARD_SIZE);
+  modified = g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED);
+  modified_usec = g_file_info_get_attribute_uint32 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC);
   key = g_strdup_printf ("file %s\n%" G_GUINT64_FORMAT "\n%" G_GUINT64_FORMAT ".%06u\n%s",
                          uri,
-                         g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_STANDARD_SIZE),
-                         g_file_info_get_attribute_uint64 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED),
-                         g_file_info_get_attribute_uint32 (info, G_FILE_ATTRIBUTE_TIME_MODIFIED_USEC),
+                         size,
+                         modified,
+                         modified_usec,
                          gaze_detail_to_string (request->detail));
 
   prepare_keyed (self, key, g_steal_pointer (&task));
@@ -440,6 +469,9 @@ hash_thread (GTask        *task,
 {
   GBytes *bytes = task_data;
 
+  g_assert (G_IS_TASK (task));
+  g_assert (bytes != NULL);
+
   g_task_return_pointer (task, g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, bytes), g_free);
 }
 
@@ -450,6 +482,9 @@ prepare_hashed (GazeImageCache *self,
 {
   Request *request = g_task_get_task_data (task);
   g_autofree char *key = NULL;
+
+  g_assert (GAZE_IS_IMAGE_CACHE (self));
+  g_assert (G_IS_TASK (task));
 
   key = g_strdup_printf ("bytes %s\n%s\n%s",
                          checksum, request->name, gaze_detail_to_string (request->detail));
@@ -468,6 +503,7 @@ on_bytes_hashed (GObject      *object,
   g_autofree char *checksum = NULL;
 
   g_assert (GAZE_IS_IMAGE_CACHE (self));
+  g_assert (G_IS_TASK (result));
 
   if (!(checksum = g_task_propagate_pointer (G_TASK (result), &error)))
     {
@@ -487,6 +523,8 @@ gaze_image_cache_dispose (GObject *object)
 {
   GazeImageCache *self = (GazeImageCache *)object;
 
+  g_assert (GAZE_IS_IMAGE_CACHE (self));
+
   evict_to (self, 0);
 
   G_OBJECT_CLASS (gaze_image_cache_parent_class)->dispose (object);
@@ -496,6 +534,8 @@ static void
 gaze_image_cache_finalize (GObject *object)
 {
   GazeImageCache *self = (GazeImageCache *)object;
+
+  g_assert (GAZE_IS_IMAGE_CACHE (self));
 
   /* Each preparation holds a reference; none can be left. */
   g_assert (g_hash_table_size (self->pending) == 0);

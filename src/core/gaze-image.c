@@ -526,7 +526,8 @@ sniff_format (const guint8 *data,
   if (len >= 4 && (memcmp (data, "II*\0", 4) == 0 || memcmp (data, "MM\0*", 4) == 0))
     return FORMAT_TIFF;
 
-  if (len >= 18 && data[0] == 'B' && data[1] == 'M' && is_bmp_header_size (read_uint32_le (data + 14)))
+  if (len >= 18 && data[0] == 'B' && data[1] == 'M' &&
+      is_bmp_header_size (read_uint32_le (data + 14)))
     return FORMAT_BMP;
 
   return FORMAT_UNKNOWN;
@@ -619,7 +620,8 @@ read_box (const guint8  *data,
     {
       if (end - offset < 16)
         return FALSE;
-      size = ((guint64) read_uint32_be (data + offset + 8) << 32) | read_uint32_be (data + offset + 12);
+      size = ((guint64) read_uint32_be (data + offset + 8) << 32) |
+             read_uint32_be (data + offset + 12);
       header = 16;
     }
   else if (size == 0)
@@ -674,7 +676,9 @@ read_heif_meta (const guint8 *data,
       !find_box (data, iprp, iprp_end, "ipco", &ipco, &ipco_end))
     return;
 
-  for (gsize offset = ipco; read_box (data, offset, ipco_end, &type, &body, &box_end); offset = box_end)
+  for (gsize offset = ipco;
+       read_box (data, offset, ipco_end, &type, &body, &box_end);
+       offset = box_end)
     {
       gint64 width;
       gint64 height;
@@ -1138,7 +1142,10 @@ decoder_write (Decoder       *decoder,
 
   if (decoder->held->len >= decoder->format->batch)
     {
-      gboolean written = decoder_write_loader (decoder, decoder->held->data, decoder->held->len, error);
+      gboolean written = decoder_write_loader (decoder,
+                                               decoder->held->data,
+                                               decoder->held->len,
+                                               error);
 
       g_byte_array_set_size (decoder->held, 0);
       return written;
@@ -1455,6 +1462,8 @@ static void
 gaze_image_finalize (GObject *object)
 {
   GazeImage *self = (GazeImage *)object;
+
+  g_assert (GAZE_IS_IMAGE (self));
 
   g_clear_pointer (&self->name, g_free);
   g_clear_pointer (&self->jpeg, g_bytes_unref);
