@@ -7,6 +7,8 @@
  * loop is kept from drawing meanwhile. Needs a display (Xvfb will do).
  */
 
+#define G_LOG_DOMAIN "gaze-bench-render"
+
 #include "config.h"
 
 #include <adwaita.h>
@@ -45,7 +47,9 @@ static gboolean
 feed_cb (gpointer data)
 {
   Run *run = data;
-  static const char *pieces[] = { "The ", "**photo** ", "shows ", "a ", "hill,\n", "- one ", "`item`\n", "and more. " };
+  static const char *pieces[] = {
+    "The ", "**photo** ", "shows ", "a ", "hill,\n", "- one ", "`item`\n", "and more. "
+  };
 
   for (guint i = 0; i < DELTAS_PER_READ && run->sent < N_DELTAS; i++, run->sent++)
     {
@@ -126,7 +130,8 @@ run_deltas (GtkWindow *window)
   elapsed = g_get_monotonic_time () - run.started;
   g_source_remove (tick_id);
 
-  g_print ("10 000 deltas (%zu bytes of Markdown): %.0f ms until shown, longest main-loop gap %.1f ms\n",
+  g_print ("10 000 deltas (%zu bytes of Markdown): %.0f ms until shown, "
+           "longest main-loop gap %.1f ms\n",
            run.text->len, elapsed / 1000.0, run.longest_gap / 1000.0);
   g_string_free (run.text, TRUE);
 
@@ -142,7 +147,9 @@ run_one_large (GtkWindow *window)
   gint64 started;
 
   while (text->len < 100 * 1024)
-    g_string_append (text, "A paragraph with **some** words, `code` and a [link](https://example.com).\n\n");
+    g_string_append (text,
+                     "A paragraph with **some** words, `code` and a "
+                     "[link](https://example.com).\n\n");
 
   gtk_scrolled_window_set_child (scroller (window), GTK_WIDGET (turn));
   wait_for_frames (5);

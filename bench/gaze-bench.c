@@ -606,6 +606,9 @@ on_stall_prepared (GObject      *object,
   g_autoptr(GazeImage) image = NULL;
   g_autoptr(GError) error = NULL;
 
+  g_assert (G_IS_ASYNC_RESULT (result));
+  g_assert (stall != NULL);
+
   image = gaze_image_prepare_finish (result, &error);
   if (image != NULL)
     stall->n_prepared++;
@@ -684,6 +687,10 @@ on_body_built (GObject      *object,
 {
   Stall *stall = user_data;
   g_autoptr(GBytes) body = NULL;
+
+  g_assert (GAZE_IS_REQUEST (object));
+  g_assert (G_IS_ASYNC_RESULT (result));
+  g_assert (stall != NULL);
 
   body = gaze_request_to_bytes_finish (GAZE_REQUEST (object), result, NULL);
   if (body != NULL)
