@@ -16,9 +16,9 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (GazeApplication, gaze_application, GAZE, APPLICATION, AdwApplication)
 
-GazeApplication *gaze_application_new          (void);
-GSettings       *gaze_application_get_settings (GazeApplication *self);
-GazeClient      *gaze_application_get_client   (GazeApplication *self);
+GazeApplication *gaze_application_new             (void);
+GSettings       *gaze_application_get_settings    (GazeApplication *self);
+GazeClient      *gaze_application_get_client      (GazeApplication *self);
 GazeImageCache  *gaze_application_get_image_cache (GazeApplication *self);
 
 G_END_DECLS

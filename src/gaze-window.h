@@ -15,13 +15,13 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (GazeWindow, gaze_window, GAZE, WINDOW, AdwApplicationWindow)
 
-GazeWindow *gaze_window_new          (GazeApplication *application);
-void        gaze_window_attach_file  (GazeWindow      *self,
-                                      GFile           *file);
-void        gaze_window_attach_bytes (GazeWindow      *self,
-                                      GBytes          *bytes,
-                                      const char      *name);
-guint       gaze_window_get_n_attachments (GazeWindow *self);
-gboolean    gaze_window_get_busy          (GazeWindow *self);
+GazeWindow *gaze_window_new               (GazeApplication *application);
+void        gaze_window_attach_file       (GazeWindow      *self,
+                                           GFile           *file);
+void        gaze_window_attach_bytes      (GazeWindow      *self,
+                                           GBytes          *bytes,
+                                           const char      *name);
+guint       gaze_window_get_n_attachments (GazeWindow      *self);
+gboolean    gaze_window_get_busy          (GazeWindow      *self);
 
 G_END_DECLS

@@ -31,28 +31,28 @@ typedef enum
 } GazeClientError;
 
 GQuark      gaze_client_error_quark              (void);
-gint64      gaze_client_parse_retry_after        (const char   *retry_after,
-                                                  const char   *retry_after_ms,
-                                                  const char   *message,
-                                                  GDateTime    *now);
-gint64      gaze_client_error_get_retry_after_ms (const GError *error);
-const char *gaze_client_error_get_request_id     (const GError *error);
-GError     *gaze_client_error_new_from_http      (guint         status,
-                                                  GBytes       *body,
-                                                  const char   *deployment,
-                                                  const char   *retry_after,
-                                                  const char   *retry_after_ms,
-                                                  const char   *request_id);
+gint64      gaze_client_parse_retry_after        (const char      *retry_after,
+                                                  const char      *retry_after_ms,
+                                                  const char      *message,
+                                                  GDateTime       *now);
+gint64      gaze_client_error_get_retry_after_ms (const GError    *error);
+const char *gaze_client_error_get_request_id     (const GError    *error);
+GError     *gaze_client_error_new_from_http      (guint            status,
+                                                  GBytes          *body,
+                                                  const char      *deployment,
+                                                  const char      *retry_after,
+                                                  const char      *retry_after_ms,
+                                                  const char      *request_id);
 #define GAZE_CLIENT_MAX_RETRIES 2
 
-gboolean    gaze_client_error_should_retry       (const GError *error,
-                                                  guint         attempt,
-                                                  gint64       *delay_ms);
-char       *gaze_client_format_wait              (gint64        ms);
-char       *gaze_client_describe_filter_results  (JsonObject   *results);
-char       *gaze_client_describe_error_filter    (JsonObject   *error_object);
-GError     *gaze_client_error_new_literal        (GazeClientError code,
-                                                  const char   *message,
-                                                  const char   *request_id);
+gboolean    gaze_client_error_should_retry       (const GError    *error,
+                                                  guint            attempt,
+                                                  gint64          *delay_ms);
+char       *gaze_client_format_wait              (gint64           ms);
+char       *gaze_client_describe_filter_results  (JsonObject      *results);
+char       *gaze_client_describe_error_filter    (JsonObject      *error_object);
+GError     *gaze_client_error_new_literal        (GazeClientError  code,
+                                                  const char      *message,
+                                                  const char      *request_id);
 
 G_END_DECLS

@@ -32,18 +32,18 @@ typedef struct _GazeEndpoint
   char *api_version;
 } GazeEndpoint;
 
-GQuark        gaze_endpoint_error_quark     (void);
-GType         gaze_endpoint_get_type        (void) G_GNUC_CONST;
-GazeEndpoint *gaze_endpoint_parse           (const char          *text,
-                                             GError             **error);
-GazeEndpoint *gaze_endpoint_resolve         (const char          *text,
-                                             const char          *deployment,
-                                             const char          *api_version,
-                                             GError             **error);
-GazeEndpoint *gaze_endpoint_copy            (const GazeEndpoint  *self);
-void          gaze_endpoint_free            (GazeEndpoint        *self);
-char         *gaze_endpoint_dup_chat_uri    (const GazeEndpoint  *self);
-gboolean      gaze_endpoint_host_is_loopback (const char         *host);
+GQuark        gaze_endpoint_error_quark      (void);
+GType         gaze_endpoint_get_type         (void) G_GNUC_CONST;
+GazeEndpoint *gaze_endpoint_parse            (const char          *text,
+                                              GError             **error);
+GazeEndpoint *gaze_endpoint_resolve          (const char          *text,
+                                              const char          *deployment,
+                                              const char          *api_version,
+                                              GError             **error);
+GazeEndpoint *gaze_endpoint_copy             (const GazeEndpoint  *self);
+void          gaze_endpoint_free             (GazeEndpoint        *self);
+char         *gaze_endpoint_dup_chat_uri     (const GazeEndpoint  *self);
+gboolean      gaze_endpoint_host_is_loopback (const char          *host);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GazeEndpoint, gaze_endpoint_free)
 

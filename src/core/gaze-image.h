@@ -76,8 +76,8 @@ void        gaze_image_prepare_bytes_async (GBytes              *bytes,
                                             GCancellable        *cancellable,
                                             GAsyncReadyCallback  callback,
                                             gpointer             user_data);
-GazeImage  *gaze_image_prepare_finish     (GAsyncResult         *result,
-                                           GError              **error);
+GazeImage  *gaze_image_prepare_finish      (GAsyncResult        *result,
+                                            GError             **error);
 
 const char *gaze_image_get_name           (GazeImage            *self);
 GazeDetail  gaze_image_get_detail         (GazeImage            *self);

@@ -15,9 +15,9 @@ G_BEGIN_DECLS
  */
 #define GAZE_JSON_MAX_DEPTH 64
 
-gboolean gaze_json_check_depth     (const char  *data,
-                                    gsize        size,
-                                    guint        max_depth);
+gboolean  gaze_json_check_depth     (const char *data,
+                                     gsize       size,
+                                     guint       max_depth);
 JsonNode *gaze_json_parse_untrusted (JsonParser *parser,
                                      const char *data,
                                      gsize       size);
