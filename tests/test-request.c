@@ -11,6 +11,7 @@
 #include "gaze-endpoint.h"
 #include "gaze-image.h"
 #include "gaze-request.h"
+#include "gaze-request-private.h"
 
 /* Where each test writes the body it built, for validate-request.py:
  * set by "--dump DIR" or GAZE_DUMP_DIR.
@@ -44,6 +45,8 @@ typedef struct
   Turn        turns[MAX_TURNS];
   const char *expected;
   const char *expected_legacy;
+  /* What the photos are named before their number; NULL for "photo". */
+  const char *photo_name;
 } RequestCase;
 
 static const RequestCase request_cases[] = {
@@ -305,12 +308,13 @@ detail_from_letter (char letter)
 }
 
 static GazeImage *
-make_image (guint index,
-            char  letter)
+make_image (const char *photo_name,
+            guint       index,
+            char        letter)
 {
   g_autoptr(GBytes) jpeg = make_jpeg (index);
   g_autoptr(GError) error = NULL;
-  g_autofree char *name = g_strdup_printf ("photo-%u.jpg", index);
+  g_autofree char *name = g_strdup_printf ("%s-%u.jpg", photo_name ? photo_name : "photo", index);
   GazeImage *image;
 
   image = gaze_image_prepare_bytes (jpeg, name, detail_from_letter (letter), NULL, &error);
@@ -376,12 +380,12 @@ build_request (const RequestCase *c,
               if (*letter == 'x')
                 {
                   g_assert_cmpuint (n_left_out, ==, images->len);
-                  g_ptr_array_add (images, make_image (n_made++, 'l'));
+                  g_ptr_array_add (images, make_image (c->photo_name, n_made++, 'l'));
                   n_left_out++;
                   continue;
                 }
 
-              image = make_image (n_made++, *letter);
+              image = make_image (c->photo_name, n_made++, *letter);
               g_ptr_array_add (images, image);
               g_ptr_array_add (all_images, g_object_ref (image));
             }
@@ -530,6 +534,41 @@ dump_body (const TestData *data,
   g_assert_no_error (error);
 }
 
+/* Builds @request's body both ways and fails, showing where they part,
+ * unless they are the same bytes. The estimate must cover the body too.
+ */
+static void
+assert_same_as_reference (GazeRequest *request,
+                          const char  *label)
+{
+  g_autoptr(GBytes) bytes = gaze_request_to_bytes (request);
+  g_autoptr(GBytes) reference = gaze_request_to_bytes_reference (request);
+  gsize size = 0;
+  gsize reference_size = 0;
+  const char *got = g_bytes_get_data (bytes, &size);
+  const char *want = g_bytes_get_data (reference, &reference_size);
+  gsize at = 0;
+
+  while (at < size && at < reference_size && got[at] == want[at])
+    at++;
+
+  if (at < size || at < reference_size)
+    {
+      gsize from = at > 40 ? at - 40 : 0;
+      g_autofree char *got_slice = g_strndup (got + from, MIN (size - from, 80));
+      g_autofree char *want_slice = g_strndup (want + from, MIN (reference_size - from, 80));
+      g_autofree char *got_text = g_strescape (got_slice, NULL);
+      g_autofree char *want_text = g_strescape (want_slice, NULL);
+
+      g_error ("%s: the body (%" G_GSIZE_FORMAT " bytes) differs from json-glib's "
+               "(%" G_GSIZE_FORMAT " bytes) at byte %" G_GSIZE_FORMAT ":\n"
+               "  json-glib: %s\n  body:      %s",
+               label, size, reference_size, at, want_text, got_text);
+    }
+
+  g_assert_cmpuint (gaze_request_estimate_size (request), >=, size);
+}
+
 static void
 test_request_body (gconstpointer user_data)
 {
@@ -586,6 +625,207 @@ test_request_body (gconstpointer user_data)
 
     g_assert_true (g_bytes_equal (again, bytes));
   }
+
+  {
+    g_autofree char *label = g_strdup_printf ("%s for %s", c->name, v->label);
+
+    assert_same_as_reference (request, label);
+  }
+}
+
+/* Text that json-glib escapes, or leaves as it is: quotes, backslashes,
+ * every control character, DEL, non-ASCII, emoji, U+2028 and U+2029, and
+ * things that only look like JSON or escapes.
+ */
+#define TRICKY_TEXT "Say \"yes\" or 'no', a\\b/c\\\\ \n\r\t\b\f" \
+                    "\x01\x02\x03\x04\x05\x06\x07\x0b\x0e\x0f\x10\x11\x12\x13\x14\x15" \
+                    "\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f" \
+                    " 日本 🚲 “é” \u2028\u2029 </script> & %s \\u0041 {\"x\":[1]}"
+
+/* Bytes that are not UTF-8: a cut sequence, a byte that never starts
+ * one, and an encoded surrogate.
+ */
+#define INVALID_UTF8 "caf\xc3 (\xff) \xed\xa0\x80 \xe2\x82"
+
+/* Requests of every shape, each built for every api-version below, with
+ * and without streaming, and compared byte for byte with the body that
+ * json-glib builds.
+ */
+static const RequestCase identity_cases[] = {
+  { "empty", NULL, 0, FALSE, { { NULL } }, NULL, NULL, NULL },
+  { "system-only", TRICKY_TEXT, 0, FALSE, { { NULL } }, NULL, NULL, NULL },
+  {
+    "system-trimmed", " \t\n Be brief. \r\n", 0, FALSE,
+    { { "user", "Hello", "" } },
+    NULL, NULL, NULL,
+  },
+  {
+    "tricky-text", TRICKY_TEXT, 0, FALSE,
+    {
+      { "user", TRICKY_TEXT, "lha" },
+      { "assistant", TRICKY_TEXT, "" },
+      { "user", TRICKY_TEXT, "" },
+    },
+    NULL, NULL, NULL,
+  },
+  {
+    "empty-texts", NULL, 0, FALSE,
+    {
+      { "user", "", "" },
+      { "assistant", "", "" },
+      { "user", "", "xx" },
+      { "assistant", "", "" },
+      { "user", "", "xa" },
+    },
+    NULL, NULL, NULL,
+  },
+  {
+    "left-out", "You describe photos.", 0, FALSE,
+    {
+      { "user", "What are these?", "xxxh" },
+      { "assistant", "Four boats.", "" },
+      { "user", "And this one?", "l" },
+    },
+    NULL, NULL, "say \"cheese\"\\ \t 日本 🚲",
+  },
+  {
+    "ten-photos", NULL, 0, FALSE,
+    {
+      { "user", "Compare these.", "lhal" },
+      { "assistant", "The second is sharper.", "" },
+      { "user", "And these?", "xxhh" },
+      { "assistant", "Both are blurred.", "" },
+      { "user", "Which is best?", "aal" },
+      { "assistant", "The last.", "" },
+    },
+    NULL, NULL, NULL,
+  },
+  { "max-tokens-1", NULL, 1, FALSE, { { "user", "Hi", "l" } }, NULL, NULL, NULL },
+  { "max-tokens-max", NULL, G_MAXUINT, FALSE, { { "user", "Hi", "h" } }, NULL, NULL, NULL },
+  {
+    "invalid-utf8", INVALID_UTF8, 0, FALSE,
+    {
+      { "user", INVALID_UTF8, "xl" },
+      { "assistant", INVALID_UTF8, "" },
+    },
+    NULL, NULL, INVALID_UTF8,
+  },
+};
+
+/* The api-versions of version_cases and more: a preview that takes
+ * stream_options, versions before it, and values that are not dates.
+ */
+static const char *identity_versions[] = {
+  NULL,
+  "2025-04-01-preview",
+  "2024-10-21",
+  "2024-06-01",
+  "2024-02-15-preview",
+  "2023-12-01-preview",
+  "2023-08-01-preview",
+  "",
+  "2024-10-2",
+  "latest",
+};
+
+static void
+test_request_same_as_reference (gconstpointer user_data)
+{
+  const RequestCase *c = user_data;
+
+  for (guint v = 0; v < G_N_ELEMENTS (identity_versions); v++)
+    {
+      VersionCase version = { identity_versions[v], identity_versions[v], NULL, FALSE };
+      g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func (g_object_unref);
+      g_autoptr(GazeRequest) request = build_request (c, &version, images);
+
+      for (guint stream = 0; stream < 2; stream++)
+        {
+          g_autofree char *label = NULL;
+
+          label = g_strdup_printf ("%s for %s%s", c->name,
+                                   version.api_version ? version.api_version : "(default)",
+                                   stream ? ", streamed" : "");
+          gaze_request_set_stream (request, stream);
+          assert_same_as_reference (request, label);
+        }
+    }
+}
+
+typedef struct
+{
+  const char *text;
+  const char *json;
+} EscapeCase;
+
+/* How text is written in a JSON string, as json-glib writes it. */
+static const EscapeCase escape_cases[] = {
+  { "\"", "\\\"" },
+  { "\\", "\\\\" },
+  { "/", "/" },
+  { "\b\f\n\r\t", "\\b\\f\\n\\r\\t" },
+  { "\x01\x0b\x1e", "\\u0001\\u000b\\u001e" },
+  { "\x7f", "\\u007f" },
+  { "\\u0041", "\\\\u0041" },
+  /* Non-ASCII is written as it is, U+2028 and U+2029 too, which RFC 8259
+   * allows. */
+  { "é 日本 🚲 “”", "é 日本 🚲 “”" },
+  { "\u2028\u2029", "\u2028\u2029" },
+  /* What json-glib 1.6 does, kept byte for byte: it leaves U+001F
+   * unescaped, and copies bytes that are not UTF-8 as they are. */
+  { "\x1f", "\x1f" },
+  { INVALID_UTF8, INVALID_UTF8 },
+};
+
+static void
+test_request_escapes (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (escape_cases); i++)
+    {
+      const EscapeCase *e = &escape_cases[i];
+
+      for (guint legacy = 0; legacy < 2; legacy++)
+        {
+          g_autoptr(GazeRequest) request = NULL;
+          g_autoptr(GBytes) bytes = NULL;
+          g_autofree char *text = g_strdup_printf ("<%s>", e->text);
+          g_autofree char *label = g_strescape (text, NULL);
+          g_autofree char *expected = NULL;
+          gsize size = 0;
+          const char *body;
+
+          request = gaze_request_new (legacy ? "2023-08-01-preview" : "2024-10-21");
+          gaze_request_add_user_message (request, text, NULL);
+          gaze_request_add_assistant_message (request, text);
+
+          bytes = gaze_request_to_bytes (request);
+          body = g_bytes_get_data (bytes, &size);
+          g_assert_cmpuint (strlen (body), ==, size);
+
+          if (legacy)
+            expected = g_strdup_printf ("{\"messages\":[{\"role\":\"user\",\"content\":[\"<%s>\"]},"
+                                        "{\"role\":\"assistant\",\"content\":\"<%s>\"}],"
+                                        "\"max_tokens\":%u,\"stream\":false}",
+                                        e->json, e->json, GAZE_DEFAULT_MAX_TOKENS);
+          else
+            expected = g_strdup_printf ("{\"messages\":[{\"role\":\"user\",\"content\":"
+                                        "[{\"type\":\"text\",\"text\":\"<%s>\"}]},"
+                                        "{\"role\":\"assistant\",\"content\":\"<%s>\"}],"
+                                        "\"max_tokens\":%u,\"stream\":false}",
+                                        e->json, e->json, GAZE_DEFAULT_MAX_TOKENS);
+
+          if (!g_str_equal (body, expected))
+            {
+              g_autofree char *got = g_strescape (body, NULL);
+              g_autofree char *want = g_strescape (expected, NULL);
+
+              g_error ("the text %s is written wrongly.\nExpected:\n%s\nGot:\n%s",
+                       label, want, got);
+            }
+
+          assert_same_as_reference (request, label);
+        }
+    }
 }
 
 typedef struct
@@ -713,6 +953,15 @@ main (int   argc,
         }
     }
 
+  for (guint r = 0; r < G_N_ELEMENTS (identity_cases); r++)
+    {
+      g_autofree char *path = g_strdup_printf ("/request/same-as-reference/%s",
+                                               identity_cases[r].name);
+
+      g_test_add_data_func (path, &identity_cases[r], test_request_same_as_reference);
+    }
+
+  g_test_add_func ("/request/escapes", test_request_escapes);
   g_test_add_func ("/request/api-version-is-legacy", test_api_version_is_legacy);
   g_test_add_func ("/request/defaults", test_request_defaults);
   g_test_add_func ("/request/system-prompt-cleared", test_request_system_prompt_cleared);

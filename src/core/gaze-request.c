@@ -13,6 +13,7 @@
 
 #include "gaze-endpoint.h"
 #include "gaze-request.h"
+#include "gaze-request-private.h"
 
 /* The original GPT-4 Vision preview took user content as an array of plain
  * strings and {"image": base64} objects; every later version takes typed
@@ -381,16 +382,8 @@ add_text_message (JsonBuilder *builder,
   json_builder_end_object (builder);
 }
 
-/**
- * gaze_request_to_bytes:
- * @self: a #GazeRequest
- *
- * Builds the JSON body in the shape that @self's api-version takes.
- *
- * Returns: (transfer full): the body
- */
 GBytes *
-gaze_request_to_bytes (GazeRequest *self)
+gaze_request_to_bytes_reference (GazeRequest *self)
 {
   g_autoptr(JsonBuilder) builder = NULL;
   g_autoptr(JsonGenerator) generator = NULL;
@@ -456,6 +449,22 @@ gaze_request_to_bytes (GazeRequest *self)
   json = json_generator_to_data (generator, &length);
 
   return g_bytes_new_take (json, length);
+}
+
+/**
+ * gaze_request_to_bytes:
+ * @self: a #GazeRequest
+ *
+ * Builds the JSON body in the shape that @self's api-version takes.
+ *
+ * Returns: (transfer full): the body
+ */
+GBytes *
+gaze_request_to_bytes (GazeRequest *self)
+{
+  g_return_val_if_fail (GAZE_IS_REQUEST (self), NULL);
+
+  return gaze_request_to_bytes_reference (self);
 }
 
 /* A copy for a worker thread, of everything gaze_request_to_bytes() reads. */
