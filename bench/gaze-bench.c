@@ -6,7 +6,8 @@
  * them, and prints the median time, the peak memory growth, how the time
  * compares with libjpeg-turbo's djpeg decoding the same file at the same
  * scale, how long the main loop stalls while ten photos are prepared at
- * once, and how long the request body that carries them takes to build.
+ * once, and how long the request body that carries them takes to build,
+ * and with how much memory, as it is written and as json-glib built it.
  * It measures; it never fails because a target is missed.
  */
 
@@ -20,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <unistd.h>
 #include <jpeglib.h>
 
@@ -28,6 +32,7 @@
 
 #include "gaze-image.h"
 #include "gaze-request.h"
+#include "gaze-request-private.h"
 
 #define DEFAULT_RUNS          7
 #define STALL_IMAGES          10
@@ -78,14 +83,31 @@ typedef struct
 
 typedef struct
 {
-  double   size_mb;
   double   median_ms;
   double   min_ms;
-  double   longest_gap_ms;
-  guint    n_ticks;
-  gboolean ok;
-  char     message[256];
+  /* The peak resident memory growth while one body is built, the body
+   * included, in MB of 10^6 bytes like the body's size. */
+  double   peak_mb;
+} BodyTiming;
+
+typedef struct
+{
+  double     size_mb;
+  BodyTiming written;
+  BodyTiming reference;
+  gboolean   have_rss;
+  double     longest_gap_ms;
+  guint      n_ticks;
+  gboolean   ok;
+  char       message[256];
 } BodyResult;
+
+typedef struct
+{
+  /* A photo file, or NULL for a photo of pure noise. */
+  const char *path;
+  const char *label;
+} BodyData;
 
 static int n_runs = DEFAULT_RUNS;
 static char *djpeg_path;
@@ -701,28 +723,116 @@ on_body_built (GObject      *object,
   g_main_loop_quit (stall->loop);
 }
 
+/* Random pixels at the largest size a high-detail photo keeps: the largest
+ * JPEG that a photo makes, so the largest body ten of them make. */
+static GazeImage *
+make_noise_image (GError **error)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 2000, 768);
+  g_autoptr(GBytes) bytes = NULL;
+  guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  int rowstride = gdk_pixbuf_get_rowstride (pixbuf);
+  guint32 state = 0x9e3779b9;
+  char *data;
+  gsize size;
+
+  for (int y = 0; y < 768; y++)
+    for (int x = 0; x < 2000 * 3; x++)
+      pixels[y * rowstride + x] = next_random (&state) & 0xff;
+
+  if (!gdk_pixbuf_save_to_buffer (pixbuf, &data, &size, "jpeg", error, "quality", "95", NULL))
+    return NULL;
+  bytes = g_bytes_new_take (data, size);
+
+  return gaze_image_prepare_bytes (bytes, "noise.jpg", GAZE_DETAIL_HIGH, NULL, error);
+}
+
+/* How much the resident memory grows while @build builds one body,
+ * the body included. What the allocator holds free is given back first,
+ * so that the build cannot reuse it unseen. */
+static gboolean
+measure_body_peak (GazeRequest *request,
+                   GBytes      *(*build) (GazeRequest *request),
+                   double      *peak_mb)
+{
+  g_autoptr(GBytes) body = NULL;
+  gint64 baseline_kb;
+  gint64 peak_kb;
+
+#ifdef __GLIBC__
+  malloc_trim (0);
+#endif
+
+  if (!reset_peak_rss ())
+    return FALSE;
+  baseline_kb = read_status_kb ("VmRSS:");
+  body = build (request);
+  peak_kb = read_status_kb ("VmHWM:");
+
+  if (baseline_kb < 0 || peak_kb < 0)
+    return FALSE;
+
+  *peak_mb = MAX (0, peak_kb - baseline_kb) * 1024 / 1e6;
+  return TRUE;
+}
+
+static void
+time_body (GazeRequest *request,
+           GBytes      *(*build) (GazeRequest *request),
+           BodyTiming  *timing,
+           double      *size_mb)
+{
+  g_autofree double *times = g_new0 (double, n_runs);
+
+  for (int run = -1; run < n_runs; run++)
+    {
+      g_autoptr(GBytes) body = NULL;
+      double start = now_ms ();
+
+      body = build (request);
+      if (run >= 0)
+        times[run] = now_ms () - start;
+      *size_mb = g_bytes_get_size (body) / 1e6;
+    }
+
+  timing->min_ms = times[0];
+  for (int i = 0; i < n_runs; i++)
+    timing->min_ms = MIN (timing->min_ms, times[i]);
+  timing->median_ms = median_of (times, n_runs);
+}
+
 /* Ten photos at high detail, the most one request takes, as the turn after
- * them sends them again. The body is timed as built alone, then built in
- * a worker, as the client has it built, while the main loop ticks.
+ * them sends them again. The body is timed as built alone, as it is
+ * written now and as json-glib built it before, with the peak memory of
+ * each; then it is built in a worker, as the client has it built, while
+ * the main loop ticks.
  */
 static void
 measure_body_in_child (gpointer data,
                        gpointer result)
 {
-  const char *path = data;
+  const BodyData *body_data = data;
   BodyResult *out = result;
-  g_autoptr(GFile) file = g_file_new_for_path (path);
   g_autoptr(GazeImage) image = NULL;
   g_autoptr(GazeRequest) request = gaze_request_new (NULL);
   g_autoptr(GPtrArray) images = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
-  g_autofree double *times = g_new0 (double, n_runs);
   Stall stall = { 0 };
   guint tick_id;
 
   memset (out, 0, sizeof *out);
 
-  image = gaze_image_prepare_file (file, GAZE_DETAIL_HIGH, NULL, &error);
+  if (body_data->path != NULL)
+    {
+      g_autoptr(GFile) file = g_file_new_for_path (body_data->path);
+
+      image = gaze_image_prepare_file (file, GAZE_DETAIL_HIGH, NULL, &error);
+    }
+  else
+    {
+      image = make_noise_image (&error);
+    }
+
   if (image == NULL)
     {
       g_strlcpy (out->message, error->message, sizeof out->message);
@@ -735,21 +845,13 @@ measure_body_in_child (gpointer data,
   gaze_request_add_assistant_message (request, "Ten views of the same generated scene.");
   gaze_request_add_user_message (request, "Which one is the sharpest?", NULL);
 
-  for (int run = -1; run < n_runs; run++)
-    {
-      g_autoptr(GBytes) body = NULL;
-      double start = now_ms ();
+  /* Memory first, in a process that has built no body yet. */
+  out->have_rss = measure_body_peak (request, gaze_request_to_bytes_reference,
+                                     &out->reference.peak_mb) &&
+                  measure_body_peak (request, gaze_request_to_bytes, &out->written.peak_mb);
 
-      body = gaze_request_to_bytes (request);
-      if (run >= 0)
-        times[run] = now_ms () - start;
-      out->size_mb = g_bytes_get_size (body) / 1e6;
-    }
-
-  out->min_ms = times[0];
-  for (int i = 0; i < n_runs; i++)
-    out->min_ms = MIN (out->min_ms, times[i]);
-  out->median_ms = median_of (times, n_runs);
+  time_body (request, gaze_request_to_bytes_reference, &out->reference, &out->size_mb);
+  time_body (request, gaze_request_to_bytes, &out->written, &out->size_mb);
 
   stall.loop = g_main_loop_new (NULL, FALSE);
   tick_id = g_timeout_add (1, on_tick, &stall);
@@ -762,6 +864,41 @@ measure_body_in_child (gpointer data,
   out->longest_gap_ms = stall.longest_gap / 1000.0;
   out->n_ticks = stall.n_ticks;
   out->ok = stall.n_prepared == 1;
+}
+
+static void
+print_body_timing (const char       *label,
+                   const BodyResult *body,
+                   const BodyTiming *timing)
+{
+  g_print ("  %-18s %6.2f ms (min %6.2f), %5.2f ms per MB", label,
+           timing->median_ms, timing->min_ms, timing->median_ms / body->size_mb);
+
+  if (body->have_rss)
+    g_print (", peak memory +%5.1f MB (%.1fx the body)",
+             timing->peak_mb, timing->peak_mb / body->size_mb);
+  g_print ("\n");
+}
+
+static void
+run_body (const BodyData *body_data)
+{
+  BodyResult body = { 0 };
+
+  if (!run_in_child (measure_body_in_child, (gpointer) body_data, &body, sizeof body) || !body.ok)
+    {
+      g_print ("%s:\n  the measurement did not finish%s%s\n", body_data->label,
+               body.message[0] ? ": " : "", body.message);
+      return;
+    }
+
+  g_print ("%s, %.1f MB:\n", body_data->label, body.size_mb);
+  print_body_timing ("written as it is", &body, &body.written);
+  print_body_timing ("json-glib, before", &body, &body.reference);
+  g_print ("  %.1fx as fast; built in a worker, longest gap between 1 ms ticks %.1f ms "
+           "(%u ticks)\n",
+           body.reference.median_ms / body.written.median_ms,
+           body.longest_gap_ms, body.n_ticks);
 }
 
 /*
@@ -902,7 +1039,10 @@ main (int   argc,
   gboolean have_progressive;
   gboolean have_progressive_100 = FALSE;
   StallResult stall = { 0 };
-  BodyResult body = { 0 };
+  g_autofree char *body_label_24 = NULL;
+  g_autofree char *body_label_noise = NULL;
+  BodyData body_24 = { NULL };
+  BodyData body_noise = { NULL };
   StallData stall_24 = { NULL, STALL_IMAGES };
   StallData stall_png = { NULL, 4 };
   double worst_gap_ms = 0;
@@ -1034,16 +1174,18 @@ main (int   argc,
   g_print ("  worst %.1f ms [<= %.0f ms: %s]\n",
            worst_gap_ms, TARGET_STALL_MS, verdict (worst_gap_ms <= TARGET_STALL_MS));
 
-  g_print ("\nRequest body with those %u photos, sent again with the next question:\n",
-           GAZE_MAX_IMAGES_PER_REQUEST);
-  if (run_in_child (measure_body_in_child, photo_24, &body, sizeof body) && body.ok)
-    g_print ("  %.1f MB built in %.1f ms (min %.1f), %.2f ms per MB; built in a worker, "
-             "longest gap between 1 ms ticks %.1f ms (%u ticks)\n",
-             body.size_mb, body.median_ms, body.min_ms, body.median_ms / body.size_mb,
-             body.longest_gap_ms, body.n_ticks);
-  else
-    g_print ("  the measurement did not finish%s%s\n",
-             body.message[0] ? ": " : "", body.message);
+  /* Peak memory is that of a fresh child building one body, the body
+   * included: about its size is the least it can be. */
+  g_print ("\n");
+  body_label_24 = g_strdup_printf ("Request body with those %u photos, sent again with the "
+                                   "next question", GAZE_MAX_IMAGES_PER_REQUEST);
+  body_label_noise = g_strdup_printf ("Request body with %u photos of pure noise, the largest "
+                                      "a high-detail photo makes", GAZE_MAX_IMAGES_PER_REQUEST);
+  body_24.path = photo_24;
+  body_24.label = body_label_24;
+  body_noise.label = body_label_noise;
+  run_body (&body_24);
+  run_body (&body_noise);
 
   /* Full-size decodes share a memory budget, so four of the largest PNGs
    * dropped together do not all decode at once. */
