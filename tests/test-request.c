@@ -771,10 +771,13 @@ static const EscapeCase escape_cases[] = {
    * allows. */
   { "é 日本 🚲 “”", "é 日本 🚲 “”" },
   { "\u2028\u2029", "\u2028\u2029" },
-  /* What json-glib 1.6 does, kept byte for byte: it leaves U+001F
-   * unescaped, and copies bytes that are not UTF-8 as they are. */
-  { "\x1f", "\x1f" },
-  { INVALID_UTF8, INVALID_UTF8 },
+  /* json-glib 1.6 leaves U+001F as it is, which JSON does not allow, and
+   * copies bytes that are not UTF-8 as they are: a lone surrogate escape
+   * in a reply becomes such bytes, and would go back with the next
+   * question. Gaze escapes the one and replaces the others with U+FFFD as
+   * the text enters the request. */
+  { "\x1f", "\\u001f" },
+  { INVALID_UTF8, "caf\uFFFD (\uFFFD) \uFFFD\uFFFD\uFFFD \uFFFD\uFFFD" },
 };
 
 static void
@@ -801,6 +804,7 @@ test_request_escapes (void)
           bytes = gaze_request_to_bytes (request);
           body = g_bytes_get_data (bytes, &size);
           g_assert_cmpuint (strlen (body), ==, size);
+          g_assert_true (g_utf8_validate (body, (gssize) size, NULL));
 
           if (legacy)
             expected = g_strdup_printf ("{\"messages\":[{\"role\":\"user\",\"content\":[\"<%s>\"]},"

@@ -179,7 +179,7 @@ gaze_request_set_system_prompt (GazeRequest *self,
 
   if (system_prompt != NULL)
     {
-      g_autofree char *trimmed = g_strstrip (g_strdup (system_prompt));
+      g_autofree char *trimmed = g_strstrip (g_utf8_make_valid (system_prompt, -1));
 
       if (trimmed[0] != '\0')
         self->system_prompt = g_steal_pointer (&trimmed);
@@ -256,7 +256,7 @@ gaze_request_add_user_message_full (GazeRequest *self,
 
   message = g_new0 (Message, 1);
   message->role = ROLE_USER;
-  message->text = g_strdup (text);
+  message->text = g_utf8_make_valid (text, -1);
   message->images = g_ptr_array_new_with_free_func (g_object_unref);
   message->n_left_out = n_left_out;
 
@@ -277,7 +277,7 @@ gaze_request_add_assistant_message (GazeRequest *self,
 
   message = g_new0 (Message, 1);
   message->role = ROLE_ASSISTANT;
-  message->text = g_strdup (text);
+  message->text = g_utf8_make_valid (text, -1);
 
   g_ptr_array_add (self->messages, message);
 }
@@ -286,6 +286,23 @@ static char *
 dup_left_out_text (GazeImage *image)
 {
   return g_strdup_printf (LEFT_OUT_FORMAT, gaze_image_get_name (image));
+}
+
+/* json-glib 1.6 escapes control characters below U+001F only, and leaves
+ * U+001F itself as it is, which JSON does not allow. In its output a raw
+ * U+001F can only stand inside a string. */
+static void
+escape_unit_separators (GString *json)
+{
+  char *p;
+
+  while ((p = memchr (json->str, 0x1f, json->len)))
+    {
+      gssize position = p - json->str;
+
+      g_string_erase (json, position, 1);
+      g_string_insert (json, position, "\\u001f");
+    }
 }
 
 /*
@@ -454,6 +471,16 @@ gaze_request_to_bytes_reference (GazeRequest *self)
   json_generator_set_root (generator, root);
   json = json_generator_to_data (generator, &length);
 
+  if (memchr (json, 0x1f, length) != NULL)
+    {
+      GString *fixed = g_string_new_len (json, (gssize) length);
+
+      g_free (json);
+      escape_unit_separators (fixed);
+      length = fixed->len;
+      json = g_string_free (fixed, FALSE);
+    }
+
   return g_bytes_new_take (json, length);
 }
 
@@ -507,6 +534,7 @@ body_append_string (Body       *body,
   g_string_truncate (body->escaped, 0);
   json_generator_set_root (body->generator, node);
   json_generator_to_gstring (body->generator, body->escaped);
+  escape_unit_separators (body->escaped);
   body_append (body, body->escaped->str, body->escaped->len);
 }
 
