@@ -17,106 +17,7 @@
 #include "gaze-client.h"
 #include "gaze-client-private.h"
 #include "gaze-conversation.h"
-#include "gaze-test-server.h"
-
-typedef struct
-{
-  GazeTestServer *server;
-  GazeClient     *client;
-  GazeEndpoint   *endpoint;
-} Fixture;
-
-typedef struct
-{
-  gboolean   done;
-  GazeReply *reply;
-  GError    *error;
-} Result;
-
-static void
-fixture_set_up (Fixture       *fixture,
-                gconstpointer  data)
-{
-  g_autofree char *url = NULL;
-
-  fixture->server = gaze_test_server_new ();
-  fixture->client = gaze_client_new ();
-  url = gaze_test_server_dup_endpoint (fixture->server);
-  fixture->endpoint = gaze_endpoint_resolve (url, GAZE_TEST_SERVER_DEPLOYMENT, NULL, NULL);
-  g_assert_nonnull (fixture->endpoint);
-}
-
-static void
-fixture_tear_down (Fixture       *fixture,
-                   gconstpointer  data)
-{
-  g_clear_pointer (&fixture->endpoint, gaze_endpoint_free);
-  g_assert_finalize_object (fixture->client);
-  g_assert_finalize_object (fixture->server);
-}
-
-static void
-complete_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  Result *r = user_data;
-
-  r->reply = gaze_client_complete_finish (GAZE_CLIENT (object), result, &r->error);
-  r->done = TRUE;
-}
-
-static void
-run_request (Fixture      *fixture,
-             GazeEndpoint *endpoint,
-             const char   *key,
-             GazeRequest  *request,
-             GCancellable *cancellable,
-             Result       *r)
-{
-  memset (r, 0, sizeof *r);
-  gaze_client_complete_async (fixture->client, endpoint ? endpoint : fixture->endpoint,
-                              key ? key : GAZE_TEST_SERVER_KEY,
-                              request, cancellable, complete_cb, r);
-  while (!r->done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
-result_clear (Result *r)
-{
-  g_clear_pointer (&r->reply, gaze_reply_free);
-  g_clear_error (&r->error);
-}
-
-static void
-stream_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Result *r = user_data;
-
-  r->reply = gaze_client_stream_finish (GAZE_CLIENT (object), result, &r->error);
-  r->done = TRUE;
-}
-
-/* Both ways of asking, with the answer left to the caller's loop. */
-static void
-start_request (Fixture      *fixture,
-               GazeRequest  *request,
-               gboolean      stream,
-               GCancellable *cancellable,
-               Result       *r)
-{
-  memset (r, 0, sizeof *r);
-
-  if (stream)
-    gaze_client_stream_async (fixture->client, fixture->endpoint, GAZE_TEST_SERVER_KEY, request,
-                              NULL, NULL, NULL, cancellable, stream_cb, r);
-  else
-    gaze_client_complete_async (fixture->client, fixture->endpoint, GAZE_TEST_SERVER_KEY,
-                                request, cancellable, complete_cb, r);
-}
+#include "gaze-test-fixture.h"
 
 static GazeImage *
 make_image (int        width,
@@ -201,32 +102,18 @@ make_large_request (GazeImage *image)
   return request;
 }
 
-static GazeRequest *
-make_request (const char *question,
-              GazeImage  *image)
-{
-  g_autoptr(GPtrArray) images = g_ptr_array_new ();
-  GazeRequest *request = gaze_request_new (GAZE_DEFAULT_API_VERSION);
-
-  if (image != NULL)
-    g_ptr_array_add (images, image);
-  gaze_request_add_user_message (request, question, images);
-
-  return request;
-}
-
 static void
-test_client_success (Fixture       *fixture,
-                     gconstpointer  data)
+test_client_success (GazeTestFixture *fixture,
+                     gconstpointer    data)
 {
   g_autoptr(GazeImage) image = make_image (6000, 4000, GAZE_DETAIL_HIGH);
-  g_autoptr(GazeRequest) request = make_request ("What is in this picture?", image);
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("What is in this picture?", image);
   g_autofree char *text = NULL;
-  Result r;
+  GazeTestResult r;
   int width, height;
 
   gaze_request_set_max_tokens (request, 321);
-  run_request (fixture, NULL, NULL, request, NULL, &r);
+  gaze_test_fixture_complete (fixture, request, &r);
   g_assert_no_error (r.error);
 
   /* What the server received. */
@@ -255,12 +142,12 @@ test_client_success (Fixture       *fixture,
   g_assert_cmpstr (r.reply->finish_reason, ==, "stop");
   g_assert_nonnull (r.reply->request_id);
   g_assert_cmpint (r.reply->total_tokens, >, 0);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 static void
-test_client_legacy (Fixture       *fixture,
-                    gconstpointer  data)
+test_client_legacy (GazeTestFixture *fixture,
+                    gconstpointer    data)
 {
   g_autoptr(GazeImage) image = make_image (800, 600, GAZE_DETAIL_LOW);
   g_autoptr(GazeRequest) request = gaze_request_new ("2023-08-01-preview");
@@ -269,7 +156,7 @@ test_client_legacy (Fixture       *fixture,
   JsonNode *body;
   JsonArray *messages;
   JsonArray *content;
-  Result r;
+  GazeTestResult r;
   int width, height;
 
   g_ptr_array_add (images, image);
@@ -277,7 +164,8 @@ test_client_legacy (Fixture       *fixture,
   g_free (endpoint->api_version);
   endpoint->api_version = g_strdup ("2023-08-01-preview");
 
-  run_request (fixture, endpoint, NULL, request, NULL, &r);
+  gaze_test_result_start (&r, fixture->client, endpoint, NULL, request, FALSE, NULL);
+  gaze_test_result_wait (&r);
   g_assert_no_error (r.error);
   g_assert_cmpstr (gaze_test_server_get_last_api_version (fixture->server), ==, "2023-08-01-preview");
 
@@ -291,40 +179,42 @@ test_client_legacy (Fixture       *fixture,
   gaze_test_server_get_last_image_size (fixture->server, 0, &width, &height);
   g_assert_cmpint (width, ==, 512);
   g_assert_cmpint (height, ==, 384);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 static void
-expect_error (Fixture         *fixture,
+expect_error (GazeTestFixture *fixture,
               GazeEndpoint    *endpoint,
               const char      *key,
               GazeClientError  code,
               const char      *words)
 {
-  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
-  Result r;
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
+  GazeTestResult r;
 
-  run_request (fixture, endpoint, key, request, NULL, &r);
+  gaze_test_result_start (&r, fixture->client, endpoint ? endpoint : fixture->endpoint, key,
+                          request, FALSE, NULL);
+  gaze_test_result_wait (&r);
   g_assert_null (r.reply);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, (int)code);
   if (words != NULL && strstr (r.error->message, words) == NULL)
     g_error ("“%s” does not say “%s”", r.error->message, words);
   /* No sentence ever carries the key. */
   g_assert_null (strstr (r.error->message, GAZE_TEST_SERVER_KEY));
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 static void
-test_client_wrong_key (Fixture       *fixture,
-                       gconstpointer  data)
+test_client_wrong_key (GazeTestFixture *fixture,
+                       gconstpointer    data)
 {
   expect_error (fixture, NULL, "not-the-key", GAZE_CLIENT_ERROR_UNAUTHORIZED, "KEY 1");
   g_assert_false (gaze_test_server_get_last_key_ok (fixture->server));
 }
 
 static void
-test_client_wrong_deployment (Fixture       *fixture,
-                              gconstpointer  data)
+test_client_wrong_deployment (GazeTestFixture *fixture,
+                              gconstpointer    data)
 {
   g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_copy (fixture->endpoint);
 
@@ -336,8 +226,8 @@ test_client_wrong_deployment (Fixture       *fixture,
 }
 
 static void
-test_client_wrong_path (Fixture       *fixture,
-                        gconstpointer  data)
+test_client_wrong_path (GazeTestFixture *fixture,
+                        gconstpointer    data)
 {
   g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_copy (fixture->endpoint);
   g_autofree char *base = g_strconcat (endpoint->base_url, "/not-azure", NULL);
@@ -348,72 +238,72 @@ test_client_wrong_path (Fixture       *fixture,
 }
 
 static void
-test_client_rate_limited (Fixture       *fixture,
-                          gconstpointer  data)
+test_client_rate_limited (GazeTestFixture *fixture,
+                          gconstpointer    data)
 {
   const char *headers[] = { "Retry-After: 7", "apim-request-id: 0c2d7a6e-1111-4a2b-9c3d-2e4f5a6b7c8d", NULL };
-  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
-  Result r;
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
+  GazeTestResult r;
 
   gaze_test_server_queue_reply (fixture->server, 429, "application/json",
                                 "{\"error\":{\"code\":\"429\",\"message\":\"Rate limit is exceeded. Try again in 7 seconds.\"}}",
                                 headers);
-  run_request (fixture, NULL, NULL, request, NULL, &r);
+  gaze_test_fixture_complete (fixture, request, &r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_RATE_LIMITED);
   g_assert_cmpint (gaze_client_error_get_retry_after_ms (r.error), ==, 7000);
   g_assert_cmpstr (gaze_client_error_get_request_id (r.error), ==, "0c2d7a6e-1111-4a2b-9c3d-2e4f5a6b7c8d");
   g_assert_nonnull (strstr (r.error->message, "7 seconds"));
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 static void
-test_client_content_filter (Fixture       *fixture,
-                            gconstpointer  data)
+test_client_content_filter (GazeTestFixture *fixture,
+                            gconstpointer    data)
 {
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "replies", "content-filter-prompt-400.json", NULL);
-  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
-  Result r;
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
+  GazeTestResult r;
 
   gaze_test_server_queue_reply_file (fixture->server, 400, path, NULL);
-  run_request (fixture, NULL, NULL, request, NULL, &r);
+  gaze_test_fixture_complete (fixture, request, &r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_CONTENT_FILTERED);
   g_assert_nonnull (strstr (r.error->message, "blocked word list"));
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 static void
-test_client_filtered_answer (Fixture       *fixture,
-                             gconstpointer  data)
+test_client_filtered_answer (GazeTestFixture *fixture,
+                             gconstpointer    data)
 {
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "replies", "content-filter-completion-200.json", NULL);
-  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
-  Result r;
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
+  GazeTestResult r;
 
   gaze_test_server_queue_reply_file (fixture->server, 200, path, NULL);
-  run_request (fixture, NULL, NULL, request, NULL, &r);
+  gaze_test_fixture_complete (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_cmpstr (r.reply->finish_reason, ==, "content_filter");
   g_assert_cmpstr (r.reply->content, ==, "");
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 static void
-test_client_server_error (Fixture       *fixture,
-                          gconstpointer  data)
+test_client_server_error (GazeTestFixture *fixture,
+                          gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
-  Result r;
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
+  GazeTestResult r;
 
   gaze_test_server_queue_reply (fixture->server, 503, "text/html", "<html>Service Unavailable</html>", NULL);
-  run_request (fixture, NULL, NULL, request, NULL, &r);
+  gaze_test_fixture_complete (fixture, request, &r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_SERVER_ERROR);
   g_assert_nonnull (strstr (r.error->message, "503"));
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 static void
-test_client_unreadable (Fixture       *fixture,
-                        gconstpointer  data)
+test_client_unreadable (GazeTestFixture *fixture,
+                        gconstpointer    data)
 {
   static const char *bodies[] = {
     "<html>captive portal</html>",
@@ -426,36 +316,36 @@ test_client_unreadable (Fixture       *fixture,
 
   for (guint i = 0; i < G_N_ELEMENTS (bodies); i++)
     {
-      g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
-      Result r;
+      g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
+      GazeTestResult r;
 
       gaze_test_server_queue_reply (fixture->server, 200, "application/json", bodies[i], NULL);
-      run_request (fixture, NULL, NULL, request, NULL, &r);
+      gaze_test_fixture_complete (fixture, request, &r);
       g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_UNREADABLE_REPLY);
       g_assert_nonnull (strstr (r.error->message, "cannot read"));
-      result_clear (&r);
+      gaze_test_result_clear (&r);
     }
 }
 
 static void
-test_client_truncated (Fixture       *fixture,
-                       gconstpointer  data)
+test_client_truncated (GazeTestFixture *fixture,
+                       gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
-  Result r;
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
+  GazeTestResult r;
 
   gaze_test_server_queue_truncated (fixture->server);
-  run_request (fixture, NULL, NULL, request, NULL, &r);
+  gaze_test_fixture_complete (fixture, request, &r);
   g_assert_nonnull (r.error);
   g_assert_true (r.error->domain == GAZE_CLIENT_ERROR);
   g_assert_true (r.error->code == GAZE_CLIENT_ERROR_NETWORK ||
                  r.error->code == GAZE_CLIENT_ERROR_UNREADABLE_REPLY);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 static void
-test_client_refused (Fixture       *fixture,
-                     gconstpointer  data)
+test_client_refused (GazeTestFixture *fixture,
+                     gconstpointer    data)
 {
   g_autoptr(GSocketListener) listener = g_socket_listener_new ();
   g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_copy (fixture->endpoint);
@@ -482,25 +372,25 @@ wait_for_answer_done (GazeTestServer *server)
  * hangs up, and the next question goes through.
  */
 static void
-test_client_reply_too_large (Fixture       *fixture,
-                             gconstpointer  data)
+test_client_reply_too_large (GazeTestFixture *fixture,
+                             gconstpointer    data)
 {
   const gsize cap = 256 * 1024;
   const guint n_pieces = 1024;
   g_autoptr(GBytes) piece = g_bytes_new_take (g_strnfill (64 * 1024, ' '), 64 * 1024);
   guint64 size = (guint64) n_pieces * g_bytes_get_size (piece);
-  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
-  Result r;
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
+  GazeTestResult r;
 
   gaze_client_set_max_reply_size (fixture->client, cap);
   gaze_test_server_set_chunk_interval (fixture->server, 0);
 
   gaze_test_server_queue_chunked_reply (fixture->server, 200, "application/json", piece, n_pieces);
-  run_request (fixture, NULL, NULL, request, NULL, &r);
+  gaze_test_fixture_complete (fixture, request, &r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_UNREADABLE_REPLY);
   g_assert_nonnull (strstr (r.error->message, "cannot read"));
   g_assert_nonnull (gaze_client_error_get_request_id (r.error));
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   wait_for_answer_done (fixture->server);
   g_test_message ("An endless reply: the server wrote %.1f MiB of %.0f MiB, the cap is %.2f MiB",
@@ -510,73 +400,68 @@ test_client_reply_too_large (Fixture       *fixture,
 
   /* An error's start is all it takes to tell which error it is. */
   gaze_test_server_queue_chunked_reply (fixture->server, 400, "application/json", piece, n_pieces);
-  run_request (fixture, NULL, NULL, request, NULL, &r);
+  gaze_test_fixture_complete (fixture, request, &r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_BAD_REQUEST);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   wait_for_answer_done (fixture->server);
   g_assert_cmpuint (gaze_test_server_get_last_answer_written (fixture->server), <, size / 4);
 
-  run_request (fixture, NULL, NULL, request, NULL, &r);
+  gaze_test_fixture_complete (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_nonnull (strstr (r.reply->content, "Hello"));
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* The cap holds to the byte: an answer padded to exactly the cap is read,
  * one byte more is not.
  */
 static void
-test_client_reply_at_cap (Fixture       *fixture,
-                          gconstpointer  data)
+test_client_reply_at_cap (GazeTestFixture *fixture,
+                          gconstpointer    data)
 {
   static const char answer[] =
     "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"Fits.\"},"
     "\"finish_reason\":\"stop\"}]}";
   const gsize cap = 4096;
   g_autofree char *body = g_strnfill (cap, ' ');
-  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
-  Result r;
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
+  GazeTestResult r;
 
   memcpy (body, answer, strlen (answer));
   gaze_client_set_max_reply_size (fixture->client, cap);
 
   gaze_test_server_queue_reply (fixture->server, 200, "application/json", body, NULL);
-  run_request (fixture, NULL, NULL, request, NULL, &r);
+  gaze_test_fixture_complete (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_cmpstr (r.reply->content, ==, "Fits.");
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   gaze_client_set_max_reply_size (fixture->client, cap - 1);
   gaze_test_server_queue_reply (fixture->server, 200, "application/json", body, NULL);
-  run_request (fixture, NULL, NULL, request, NULL, &r);
+  gaze_test_fixture_complete (fixture, request, &r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_UNREADABLE_REPLY);
-  result_clear (&r);
-}
-
-static gboolean
-cancel_cb (gpointer data)
-{
-  g_cancellable_cancel (data);
-  return G_SOURCE_REMOVE;
+  gaze_test_result_clear (&r);
 }
 
 static void
-test_client_cancel (Fixture       *fixture,
-                    gconstpointer  data)
+test_client_cancel (GazeTestFixture *fixture,
+                    gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GTimer) timer = g_timer_new ();
-  Result r;
+  GazeTestResult r;
 
   gaze_test_server_set_delay (fixture->server, 5000);
-  g_timeout_add (50, cancel_cb, cancellable);
-  run_request (fixture, NULL, NULL, request, cancellable, &r);
+  gaze_test_cancel_later (cancellable, 50);
+  gaze_test_result_start (&r, fixture->client, fixture->endpoint, NULL, request, FALSE,
+                          cancellable);
+  gaze_test_result_wait (&r);
   g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   /* Cancelling does not wait for the server's answer. */
   g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 4.0);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
   gaze_test_server_set_delay (fixture->server, 0);
 }
 
@@ -584,17 +469,17 @@ test_client_cancel (Fixture       *fixture,
  * gaze_request_to_bytes() builds, byte for byte, for both ways of asking.
  */
 static void
-test_client_body_as_built (Fixture       *fixture,
-                           gconstpointer  data)
+test_client_body_as_built (GazeTestFixture *fixture,
+                           gconstpointer    data)
 {
   g_autoptr(GazeImage) image = make_image (800, 600, GAZE_DETAIL_LOW);
 
   for (int stream = FALSE; stream <= TRUE; stream++)
     {
-      g_autoptr(GazeRequest) request = make_request ("What is “this”?\n\tA\\B", image);
+      g_autoptr(GazeRequest) request = gaze_test_request_new ("What is “this”?\n\tA\\B", image);
       g_autoptr(GPtrArray) images = g_ptr_array_new ();
       g_autoptr(GBytes) expected = NULL;
-      Result r;
+      GazeTestResult r;
 
       /* A photo left out of an earlier turn too, which only a name stands for. */
       g_ptr_array_add (images, image);
@@ -605,9 +490,8 @@ test_client_body_as_built (Fixture       *fixture,
       gaze_request_add_assistant_message (request, "The same square, twice.");
       gaze_request_add_user_message (request, "Sure?", NULL);
 
-      start_request (fixture, request, stream, NULL, &r);
-      while (!r.done)
-        g_main_context_iteration (NULL, TRUE);
+      gaze_test_result_start (&r, fixture->client, fixture->endpoint, NULL, request, stream, NULL);
+      gaze_test_result_wait (&r);
       g_assert_no_error (r.error);
 
       /* Built after the call, which set "stream" on a streamed request. */
@@ -616,7 +500,7 @@ test_client_body_as_built (Fixture       *fixture,
       g_assert_true (g_bytes_equal (gaze_test_server_get_last_raw_body (fixture->server),
                                     expected));
       g_assert_cmpint (gaze_test_server_get_last_stream (fixture->server), ==, stream);
-      result_clear (&r);
+      gaze_test_result_clear (&r);
     }
 }
 
@@ -652,8 +536,8 @@ tick_cb (gpointer user_data)
  * milliseconds to write: not on the thread of the window.
  */
 static void
-test_client_large_body_off_main_loop (Fixture       *fixture,
-                                      gconstpointer  data)
+test_client_large_body_off_main_loop (GazeTestFixture *fixture,
+                                      gconstpointer    data)
 {
   g_autoptr(GazeImage) image = make_noise_image ();
   g_autoptr(GazeRequest) request = make_large_request (image);
@@ -664,7 +548,7 @@ test_client_large_body_off_main_loop (Fixture       *fixture,
   double build_ms;
   double size_mb;
   guint tick_id;
-  Result r;
+  GazeTestResult r;
 
   /* The photos are copied into the body as they are, in a few
    * milliseconds: too few for the count of ticks below to tell a worker
@@ -682,7 +566,7 @@ test_client_large_body_off_main_loop (Fixture       *fixture,
 
   tick_id = g_timeout_add (1, tick_cb, &ticks);
   ticks.last_tick = g_get_monotonic_time ();
-  run_request (fixture, NULL, NULL, request, NULL, &r);
+  gaze_test_fixture_complete (fixture, request, &r);
   g_source_remove (tick_id);
 
   g_assert_no_error (r.error);
@@ -701,13 +585,13 @@ test_client_large_body_off_main_loop (Fixture       *fixture,
    * turning again. Built in a worker, the loop keeps ticking meanwhile.
    */
   g_assert_cmpuint (ticks.n_ticks_before_sent, >=, 5);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* Stop pressed at once: the body is still being built, and never sent. */
 static void
-test_client_cancel_while_building (Fixture       *fixture,
-                                   gconstpointer  data)
+test_client_cancel_while_building (GazeTestFixture *fixture,
+                                   gconstpointer    data)
 {
   g_autoptr(GazeImage) image = make_noise_image ();
 
@@ -718,15 +602,15 @@ test_client_cancel_while_building (Fixture       *fixture,
       gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
       GWeakRef weak;
       GObject *alive;
-      Result r;
+      GazeTestResult r;
 
-      start_request (fixture, request, stream, cancellable, &r);
+      gaze_test_result_start (&r, fixture->client, fixture->endpoint, NULL, request, stream,
+                              cancellable);
       g_cancellable_cancel (cancellable);
-      while (!r.done)
-        g_main_context_iteration (NULL, TRUE);
+      gaze_test_result_wait (&r);
       g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
       g_assert_null (r.reply);
-      result_clear (&r);
+      gaze_test_result_clear (&r);
 
       /* The worker lets go of the request when it is done; whatever it
        * built by then goes nowhere.
@@ -750,8 +634,8 @@ test_client_cancel_while_building (Fixture       *fixture,
 }
 
 static void
-test_client_second_turn (Fixture       *fixture,
-                         gconstpointer  data)
+test_client_second_turn (GazeTestFixture *fixture,
+                         gconstpointer    data)
 {
   g_autoptr(GazeConversation) conversation = gaze_conversation_new ();
   g_autoptr(GazeImage) image = make_image (1000, 1000, GAZE_DETAIL_LOW);
@@ -760,17 +644,17 @@ test_client_second_turn (Fixture       *fixture,
   g_autoptr(GazeRequest) second = NULL;
   JsonArray *messages;
   JsonObject *message;
-  Result r;
+  GazeTestResult r;
 
   g_ptr_array_add (images, image);
   first = gaze_conversation_build_request (conversation, GAZE_DEFAULT_API_VERSION, "What is this?", images);
-  run_request (fixture, NULL, NULL, first, NULL, &r);
+  gaze_test_fixture_complete (fixture, first, &r);
   g_assert_no_error (r.error);
   gaze_conversation_add_turn (conversation, "What is this?", images, r.reply->content);
 
   second = gaze_conversation_build_request (conversation, GAZE_DEFAULT_API_VERSION, "And its colour?", NULL);
-  result_clear (&r);
-  run_request (fixture, NULL, NULL, second, NULL, &r);
+  gaze_test_result_clear (&r);
+  gaze_test_fixture_complete (fixture, second, &r);
   g_assert_no_error (r.error);
 
   /* The second request carries the first turn's image and answer. */
@@ -781,7 +665,7 @@ test_client_second_turn (Fixture       *fixture,
   g_assert_cmpstr (json_object_get_string_member (message, "content"), ==,
                    gaze_conversation_get_answer (conversation, 0));
   g_assert_cmpuint (gaze_test_server_get_last_n_images (fixture->server), ==, 1);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   /* Exported, the conversation names its photo but does not embed it, and
    * a question cannot turn into a heading of the document.
@@ -801,24 +685,24 @@ test_client_second_turn (Fixture       *fixture,
 }
 
 static void
-test_client_too_many_images (Fixture       *fixture,
-                             gconstpointer  data)
+test_client_too_many_images (GazeTestFixture *fixture,
+                             gconstpointer    data)
 {
   g_autoptr(GazeImage) image = make_image (64, 64, GAZE_DETAIL_LOW);
   g_autoptr(GazeRequest) request = gaze_request_new (GAZE_DEFAULT_API_VERSION);
   g_autoptr(GPtrArray) images = g_ptr_array_new ();
-  Result r;
+  GazeTestResult r;
 
   for (guint i = 0; i < GAZE_MAX_IMAGES_PER_REQUEST + 1; i++)
     g_ptr_array_add (images, image);
   gaze_request_add_user_message (request, "Eleven photos", images);
 
   /* Refused before anything is sent. */
-  run_request (fixture, NULL, NULL, request, NULL, &r);
+  gaze_test_fixture_complete (fixture, request, &r);
   g_assert_nonnull (r.error);
   g_assert_true (r.error->domain == GAZE_IMAGE_ERROR);
   g_assert_cmpuint (gaze_test_server_get_n_requests (fixture->server), ==, 0);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* What the test's web server has to give. An endless photo comes
@@ -938,9 +822,9 @@ download_cb (GObject      *object,
 }
 
 static GBytes *
-download (Fixture    *fixture,
-          const char *base,
-          const char *path)
+download (GazeTestFixture *fixture,
+          const char      *base,
+          const char      *path)
 {
   g_autofree char *uri = g_strconcat (base, path, NULL);
   GBytes *bytes = NULL;
@@ -962,8 +846,8 @@ assert_download_refused (GBytes *bytes)
 }
 
 static void
-test_client_download (Fixture       *fixture,
-                      gconstpointer  data)
+test_client_download (GazeTestFixture *fixture,
+                      gconstpointer    data)
 {
   g_autoptr(GazeImage) image = make_image (100, 80, GAZE_DETAIL_LOW);
   g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
@@ -1067,11 +951,10 @@ test_client_debug_log_redacts_key (void)
 {
   g_autoptr(GazeTestServer) server = gaze_test_server_new ();
   g_autoptr(GazeClient) client = NULL;
-  g_autoptr(GazeRequest) request = make_request ("Hello", NULL);
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
   g_autoptr(GazeEndpoint) endpoint = NULL;
   g_autofree char *url = gaze_test_server_dup_endpoint (server);
-  Fixture fixture = { 0 };
-  Result r;
+  GazeTestResult r;
 
   if (g_test_subprocess ())
     {
@@ -1081,11 +964,10 @@ test_client_debug_log_redacts_key (void)
 
       client = gaze_client_new ();
       endpoint = gaze_endpoint_resolve (url, GAZE_TEST_SERVER_DEPLOYMENT, NULL, NULL);
-      fixture.client = client;
-      fixture.endpoint = endpoint;
-      run_request (&fixture, NULL, NULL, request, NULL, &r);
+      gaze_test_result_start (&r, client, endpoint, NULL, request, FALSE, NULL);
+      gaze_test_result_wait (&r);
       g_assert_no_error (r.error);
-      result_clear (&r);
+      gaze_test_result_clear (&r);
 
       g_assert_nonnull (strstr (debug_log->str, "api-key: [REDACTED]"));
       g_assert_nonnull (strstr (debug_log->str, "POST /openai/deployments/gpt4v/chat/completions"));
@@ -1103,7 +985,8 @@ main (int   argc,
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, func) g_test_add ("/client/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(name, func) g_test_add ("/client/" name, GazeTestFixture, NULL, \
+                                 gaze_test_fixture_set_up, func, gaze_test_fixture_tear_down)
   ADD ("success", test_client_success);
   ADD ("legacy-shape", test_client_legacy);
   ADD ("wrong-key", test_client_wrong_key);
