@@ -16,184 +16,27 @@
 
 #include "gaze-client.h"
 #include "gaze-stream.h"
-#include "gaze-test-server.h"
-
-typedef struct
-{
-  GazeTestServer *server;
-  GazeClient     *client;
-  GazeEndpoint   *endpoint;
-} Fixture;
-
-typedef struct
-{
-  gboolean      done;
-  gboolean      destroyed;
-  GazeReply    *reply;
-  GError       *error;
-  GPtrArray    *deltas;
-  GString      *text;
-  GCancellable *cancel_on_first_delta;
-} Result;
-
-static void
-fixture_set_up (Fixture       *fixture,
-                gconstpointer  data)
-{
-  g_autofree char *url = NULL;
-
-  fixture->server = gaze_test_server_new ();
-  fixture->client = gaze_client_new ();
-  url = gaze_test_server_dup_endpoint (fixture->server);
-  fixture->endpoint = gaze_endpoint_resolve (url, GAZE_TEST_SERVER_DEPLOYMENT, NULL, NULL);
-  g_assert_nonnull (fixture->endpoint);
-}
-
-static void
-fixture_tear_down (Fixture       *fixture,
-                   gconstpointer  data)
-{
-  g_clear_pointer (&fixture->endpoint, gaze_endpoint_free);
-  g_assert_finalize_object (fixture->client);
-  g_assert_finalize_object (fixture->server);
-}
-
-static void
-delta_cb (const char *delta,
-          gpointer    user_data)
-{
-  Result *r = user_data;
-
-  /* Never after the answer, never empty, always whole characters. */
-  g_assert_false (r->done);
-  g_assert_nonnull (delta);
-  g_assert_cmpstr (delta, !=, "");
-  g_assert_true (g_utf8_validate (delta, -1, NULL));
-
-  g_ptr_array_add (r->deltas, g_strdup (delta));
-  g_string_append (r->text, delta);
-
-  if (r->cancel_on_first_delta != NULL)
-    g_cancellable_cancel (r->cancel_on_first_delta);
-}
-
-static void
-delta_destroy_cb (gpointer user_data)
-{
-  Result *r = user_data;
-
-  g_assert_false (r->destroyed);
-  r->destroyed = TRUE;
-}
-
-static void
-stream_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Result *r = user_data;
-
-  r->reply = gaze_client_stream_finish (GAZE_CLIENT (object), result, &r->error);
-  r->done = TRUE;
-}
-
-static void
-result_init (Result *r)
-{
-  memset (r, 0, sizeof *r);
-  r->deltas = g_ptr_array_new_with_free_func (g_free);
-  r->text = g_string_new (NULL);
-}
-
-static void
-result_clear (Result *r)
-{
-  g_clear_pointer (&r->reply, gaze_reply_free);
-  g_clear_error (&r->error);
-  g_clear_pointer (&r->deltas, g_ptr_array_unref);
-  if (r->text != NULL)
-    g_string_free (g_steal_pointer (&r->text), TRUE);
-}
-
-static void
-run_stream_full (Fixture      *fixture,
-                 GazeEndpoint *endpoint,
-                 const char   *key,
-                 GazeRequest  *request,
-                 GCancellable *cancellable,
-                 Result       *r)
-{
-  gaze_client_stream_async (fixture->client,
-                            endpoint ? endpoint : fixture->endpoint,
-                            key ? key : GAZE_TEST_SERVER_KEY,
-                            request,
-                            delta_cb, r, delta_destroy_cb,
-                            cancellable, stream_cb, r);
-
-  /* The delta data is let go of once the request is over, after the
-   * callback.
-   */
-  while (!r->done || !r->destroyed)
-    g_main_context_iteration (NULL, TRUE);
-
-  /* What the reply holds is what the pieces said. */
-  if (r->reply != NULL)
-    g_assert_cmpstr (r->reply->content, ==, r->text->str);
-}
-
-static void
-run_stream (Fixture     *fixture,
-            GazeRequest *request,
-            Result      *r)
-{
-  run_stream_full (fixture, NULL, NULL, request, NULL, r);
-}
-
-static GazeRequest *
-make_request (const char *question)
-{
-  GazeRequest *request = gaze_request_new (GAZE_DEFAULT_API_VERSION);
-
-  gaze_request_add_user_message (request, question, NULL);
-
-  return request;
-}
-
-static void
-complete_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  Result *r = user_data;
-
-  r->reply = gaze_client_complete_finish (GAZE_CLIENT (object), result, &r->error);
-  r->done = TRUE;
-}
+#include "gaze-test-fixture.h"
 
 static char *
-dup_whole_answer (Fixture    *fixture,
-                  const char *question)
+dup_whole_answer (GazeTestFixture *fixture,
+                  const char      *question)
 {
-  g_autoptr(GazeRequest) request = make_request (question);
+  g_autoptr(GazeRequest) request = gaze_test_request_new (question, NULL);
   char *content;
-  Result r;
+  GazeTestResult r;
 
-  result_init (&r);
-  gaze_client_complete_async (fixture->client, fixture->endpoint, GAZE_TEST_SERVER_KEY,
-                              request, NULL, complete_cb, &r);
-  while (!r.done)
-    g_main_context_iteration (NULL, TRUE);
-
+  gaze_test_fixture_complete (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_false (gaze_test_server_get_last_stream (fixture->server));
   content = g_strdup (r.reply->content);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   return content;
 }
 
 static JsonObject *
-get_last_body_object (Fixture *fixture)
+get_last_body_object (GazeTestFixture *fixture)
 {
   JsonNode *body = gaze_test_server_get_last_body (fixture->server);
 
@@ -253,8 +96,8 @@ add_finish (GString    *stream,
 }
 
 static void
-queue_stream (Fixture *fixture,
-              GString *stream)
+queue_stream (GazeTestFixture *fixture,
+              GString         *stream)
 {
   gaze_test_server_queue_reply (fixture->server, 200, "text/event-stream; charset=utf-8",
                                 stream->str, NULL);
@@ -527,17 +370,17 @@ test_reader_new_text (void)
 /* The client against the loopback server */
 
 static void
-test_stream_normal (Fixture       *fixture,
-                    gconstpointer  data)
+test_stream_normal (GazeTestFixture *fixture,
+                    gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("What is in this picture? Qu’est-ce ? 日本 🚲");
-  g_autofree char *whole = dup_whole_answer (fixture, "What is in this picture? Qu’est-ce ? 日本 🚲");
+  const char *question = "What is in this picture? Qu’est-ce ? 日本 🚲";
+  g_autoptr(GazeRequest) request = gaze_test_request_new (question, NULL);
+  g_autofree char *whole = dup_whole_answer (fixture, question);
   JsonObject *body;
   JsonObject *options;
-  Result r;
+  GazeTestResult r;
 
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_no_error (r.error);
 
   /* What the server received. */
@@ -566,30 +409,30 @@ test_stream_normal (Fixture       *fixture,
     g_assert_cmpint (r.reply->completion_tokens, ==, g_strv_length (words));
   }
   g_assert_cmpint (r.reply->total_tokens, ==, r.reply->prompt_tokens + r.reply->completion_tokens);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* Before 2024-10-21 the service refuses stream_options; the answer then
  * comes without usage.
  */
 static void
-test_stream_older_version (Fixture       *fixture,
-                           gconstpointer  data)
+test_stream_older_version (GazeTestFixture *fixture,
+                           gconstpointer    data)
 {
   g_autofree char *url = gaze_test_server_dup_endpoint (fixture->server);
   g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_resolve (url, GAZE_TEST_SERVER_DEPLOYMENT, "2024-06-01", NULL);
   g_autoptr(GazeRequest) request = gaze_request_new ("2024-06-01");
-  Result r;
+  GazeTestResult r;
 
   gaze_request_add_user_message (request, "Hello", NULL);
-  result_init (&r);
-  run_stream_full (fixture, endpoint, NULL, request, NULL, &r);
+  gaze_test_result_start (&r, fixture->client, endpoint, NULL, request, TRUE, NULL);
+  gaze_test_result_wait (&r);
   g_assert_no_error (r.error);
   g_assert_cmpstr (gaze_test_server_get_last_api_version (fixture->server), ==, "2024-06-01");
   g_assert_false (json_object_has_member (get_last_body_object (fixture), "stream_options"));
   g_assert_cmpstr (r.reply->finish_reason, ==, "stop");
   g_assert_cmpint (r.reply->total_tokens, ==, -1);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 typedef struct
@@ -610,20 +453,19 @@ static const Transcript transcripts[] = {
 };
 
 static void
-test_stream_transcripts (Fixture       *fixture,
-                         gconstpointer  data)
+test_stream_transcripts (GazeTestFixture *fixture,
+                         gconstpointer    data)
 {
   for (guint i = 0; i < G_N_ELEMENTS (transcripts); i++)
     {
       const Transcript *t = &transcripts[i];
       g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "streams", t->file, NULL);
-      g_autoptr(GazeRequest) request = make_request ("What is in this picture?");
-      Result r;
+      g_autoptr(GazeRequest) request = gaze_test_request_new ("What is in this picture?", NULL);
+      GazeTestResult r;
 
       g_test_message ("%s", t->file);
       gaze_test_server_queue_reply_file (fixture->server, 200, path, NULL);
-      result_init (&r);
-      run_stream (fixture, request, &r);
+      gaze_test_fixture_stream (fixture, request, &r);
       g_assert_no_error (r.error);
       g_assert_cmpstr (r.reply->content, ==, t->text);
       g_assert_cmpstr (r.reply->finish_reason, ==, t->finish_reason);
@@ -631,7 +473,7 @@ test_stream_transcripts (Fixture       *fixture,
       g_assert_false (r.reply->truncated);
       g_assert_cmpint (r.reply->total_tokens, ==, t->total_tokens);
       g_assert_cmpuint (r.deltas->len, >, 1);
-      result_clear (&r);
+      gaze_test_result_clear (&r);
     }
 }
 
@@ -639,77 +481,75 @@ test_stream_transcripts (Fixture       *fixture,
  * complete: the reply holds what came, marked as cut off.
  */
 static void
-test_stream_cut_without_done (Fixture       *fixture,
-                              gconstpointer  data)
+test_stream_cut_without_done (GazeTestFixture *fixture,
+                              gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("Hello");
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
   g_autoptr(GString) stream = begin_stream ();
-  Result r;
+  GazeTestResult r;
 
   add_content (stream, "The");
   add_content (stream, " image");
   queue_stream (fixture, stream);
 
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_cmpstr (r.reply->content, ==, "The image");
   g_assert_null (r.reply->finish_reason);
   g_assert_true (r.reply->truncated);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* The connection breaks halfway through the body. */
 static void
-test_stream_cut_connection (Fixture       *fixture,
-                            gconstpointer  data)
+test_stream_cut_connection (GazeTestFixture *fixture,
+                            gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("What is in this long and winding picture, from left to right?");
-  g_autofree char *whole = dup_whole_answer (fixture, "What is in this long and winding picture, from left to right?");
-  Result r;
+  const char *question = "What is in this long and winding picture, from left to right?";
+  g_autoptr(GazeRequest) request = gaze_test_request_new (question, NULL);
+  g_autofree char *whole = dup_whole_answer (fixture, question);
+  GazeTestResult r;
 
   gaze_test_server_queue_truncated (fixture->server);
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_true (r.reply->truncated);
   g_assert_null (r.reply->finish_reason);
   g_assert_cmpstr (r.reply->content, !=, "");
   g_assert_cmpstr (r.reply->content, !=, whole);
   g_assert_true (g_str_has_prefix (whole, r.reply->content));
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* The answer is complete even if [DONE] never comes. */
 static void
-test_stream_finish_without_done (Fixture       *fixture,
-                                 gconstpointer  data)
+test_stream_finish_without_done (GazeTestFixture *fixture,
+                                 gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("Hello");
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
   g_autoptr(GString) stream = begin_stream ();
-  Result r;
+  GazeTestResult r;
 
   add_content (stream, "Hi.");
   add_finish (stream, "stop");
   queue_stream (fixture, stream);
 
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_cmpstr (r.reply->content, ==, "Hi.");
   g_assert_cmpstr (r.reply->finish_reason, ==, "stop");
   g_assert_false (r.reply->truncated);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* Default filtering holds back a chunk and names the category on it. */
 static void
-test_stream_content_filter (Fixture       *fixture,
-                            gconstpointer  data)
+test_stream_content_filter (GazeTestFixture *fixture,
+                            gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("Hello");
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
   g_autoptr(GString) stream = begin_stream ();
-  Result r;
+  GazeTestResult r;
 
   add_content (stream, "Once upon");
   add_event (stream, "{\"choices\":[{\"content_filter_results\":{\"hate\":{\"filtered\":false,\"severity\":\"safe\"},"
@@ -719,33 +559,31 @@ test_stream_content_filter (Fixture       *fixture,
   g_string_append (stream, "data: [DONE]\n\n");
   queue_stream (fixture, stream);
 
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_cmpstr (r.reply->content, ==, "Once upon");
   g_assert_cmpstr (r.reply->finish_reason, ==, "content_filter");
   g_assert_cmpstr (r.reply->filtered, ==, "violence (high)");
   g_assert_false (r.reply->truncated);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* Past max_tokens the server ends with "length", as the service does. */
 static void
-test_stream_length (Fixture       *fixture,
-                    gconstpointer  data)
+test_stream_length (GazeTestFixture *fixture,
+                    gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("Hello there");
-  Result r;
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello there", NULL);
+  GazeTestResult r;
 
   gaze_request_set_max_tokens (request, 3);
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_cmpint (gaze_test_server_get_last_max_tokens (fixture->server), ==, 3);
   g_assert_cmpstr (r.reply->content, ==, "I see no");
   g_assert_cmpstr (r.reply->finish_reason, ==, "length");
   g_assert_false (r.reply->truncated);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 typedef struct
@@ -779,15 +617,15 @@ static const ErrorEvent error_events[] = {
  * it has reached the caller already.
  */
 static void
-test_stream_error_event (Fixture       *fixture,
-                         gconstpointer  data)
+test_stream_error_event (GazeTestFixture *fixture,
+                         gconstpointer    data)
 {
   for (guint i = 0; i < G_N_ELEMENTS (error_events); i++)
     {
       const ErrorEvent *e = &error_events[i];
-      g_autoptr(GazeRequest) request = make_request ("Hello");
+      g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
       g_autoptr(GString) stream = begin_stream ();
-      Result r;
+      GazeTestResult r;
 
       g_test_message ("%s", e->name);
       add_content (stream, "The");
@@ -797,8 +635,7 @@ test_stream_error_event (Fixture       *fixture,
       g_string_append (stream, "data: [DONE]\n\n");
       queue_stream (fixture, stream);
 
-      result_init (&r);
-      run_stream (fixture, request, &r);
+      gaze_test_fixture_stream (fixture, request, &r);
       g_assert_error (r.error, GAZE_CLIENT_ERROR, e->code);
       if (strstr (r.error->message, e->words) == NULL)
         g_error ("%s: “%s” does not say “%s”", e->name, r.error->message, e->words);
@@ -806,7 +643,7 @@ test_stream_error_event (Fixture       *fixture,
       if (e->retry_after_ms < 0)
         g_assert_nonnull (gaze_client_error_get_request_id (r.error));
       g_assert_cmpstr (r.text->str, ==, "The image");
-      result_clear (&r);
+      gaze_test_result_clear (&r);
     }
 }
 
@@ -814,35 +651,34 @@ test_stream_error_event (Fixture       *fixture,
  * request tells it.
  */
 static void
-test_stream_http_errors (Fixture       *fixture,
-                         gconstpointer  data)
+test_stream_http_errors (GazeTestFixture *fixture,
+                         gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("Hello");
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
   const char * const retry[] = { "Retry-After: 7", NULL };
-  Result r;
+  GazeTestResult r;
 
-  result_init (&r);
-  run_stream_full (fixture, NULL, "not-the-key", request, NULL, &r);
+  gaze_test_result_start (&r, fixture->client, fixture->endpoint, "not-the-key", request, TRUE,
+                          NULL);
+  gaze_test_result_wait (&r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_UNAUTHORIZED);
   g_assert_true (gaze_test_server_get_last_stream (fixture->server));
   g_assert_false (gaze_test_server_get_last_key_ok (fixture->server));
   g_assert_cmpuint (r.deltas->len, ==, 0);
   g_assert_nonnull (gaze_client_error_get_request_id (r.error));
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   gaze_test_server_queue_reply (fixture->server, 429, NULL,
                                 "{\"error\":{\"code\":\"429\",\"message\":\"Slow down.\"}}", retry);
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_RATE_LIMITED);
   g_assert_cmpint (gaze_client_error_get_retry_after_ms (r.error), ==, 7000);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   gaze_test_server_queue_reply (fixture->server, 503, "text/event-stream", "data: {}\n\n", NULL);
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_SERVER_ERROR);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   /* A huge error body is cut, not read to its end. */
   {
@@ -853,26 +689,25 @@ test_stream_http_errors (Fixture       *fixture,
     g_string_append (huge, "\"}}");
     gaze_test_server_queue_reply (fixture->server, 400, NULL, huge->str, NULL);
   }
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_BAD_REQUEST);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* A gateway that ignores "stream" answers with one JSON body. */
 static void
-test_stream_json_answer (Fixture       *fixture,
-                         gconstpointer  data)
+test_stream_json_answer (GazeTestFixture *fixture,
+                         gconstpointer    data)
 {
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "replies",
                                                  "synthetic-2024-10-21-vision-response.json", NULL);
-  g_autoptr(GazeRequest) request = make_request ("Hello");
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
   g_autoptr(GazeReply) expected = NULL;
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *contents = NULL;
   gsize length = 0;
-  Result r;
+  GazeTestResult r;
 
   g_file_get_contents (path, &contents, &length, &error);
   g_assert_no_error (error);
@@ -882,27 +717,25 @@ test_stream_json_answer (Fixture       *fixture,
   g_assert_cmpstr (expected->content, !=, "");
 
   gaze_test_server_queue_reply_file (fixture->server, 200, path, NULL);
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_cmpuint (r.deltas->len, ==, 1);
   g_assert_cmpstr (r.reply->content, ==, expected->content);
   g_assert_cmpstr (r.reply->finish_reason, ==, expected->finish_reason);
   g_assert_cmpint (r.reply->total_tokens, ==, expected->total_tokens);
   g_assert_nonnull (r.reply->request_id);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   gaze_test_server_queue_reply (fixture->server, 200, "application/json", "{\"choices\":[]}", NULL);
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_UNREADABLE_REPLY);
   g_assert_cmpuint (r.deltas->len, ==, 0);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 static void
-test_stream_unreadable (Fixture       *fixture,
-                        gconstpointer  data)
+test_stream_unreadable (GazeTestFixture *fixture,
+                        gconstpointer    data)
 {
   static const struct {
     const char *content_type;
@@ -912,31 +745,30 @@ test_stream_unreadable (Fixture       *fixture,
     { "text/event-stream", "" },
     { "text/html", "<html><body>Sign in to the Wi-Fi</body></html>" },
   };
-  g_autoptr(GazeRequest) request = make_request ("Hello");
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      Result r;
+      GazeTestResult r;
 
       gaze_test_server_queue_reply (fixture->server, 200, cases[i].content_type, cases[i].body, NULL);
-      result_init (&r);
-      run_stream (fixture, request, &r);
+      gaze_test_fixture_stream (fixture, request, &r);
       g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_UNREADABLE_REPLY);
-      result_clear (&r);
+      gaze_test_result_clear (&r);
     }
 }
 
 /* Stop in the middle: the request ends at once, with no piece after. */
 static void
-test_stream_cancel (Fixture       *fixture,
-                    gconstpointer  data)
+test_stream_cancel (GazeTestFixture *fixture,
+                    gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("What is in this picture?");
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("What is in this picture?", NULL);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GTimer) timer = g_timer_new ();
   g_autoptr(GString) first = begin_stream ();
   g_autoptr(GString) stream = g_string_new (NULL);
-  Result r;
+  GazeTestResult r;
 
   /* The server sends a queued stream one "\n\n" at a time: CRLF keeps
    * the first word in the first piece; the rest comes after a pause the
@@ -951,29 +783,22 @@ test_stream_cancel (Fixture       *fixture,
   queue_stream (fixture, stream);
   gaze_test_server_set_chunk_interval (fixture->server, 5000);
 
-  result_init (&r);
+  gaze_test_result_start (&r, fixture->client, fixture->endpoint, NULL, request, TRUE, cancellable);
   r.cancel_on_first_delta = cancellable;
-  run_stream_full (fixture, NULL, NULL, request, cancellable, &r);
+  gaze_test_result_wait (&r);
   g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpuint (r.deltas->len, ==, 1);
   g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 2.0);
-  result_clear (&r);
-}
-
-static gboolean
-cancel_cb (gpointer data)
-{
-  g_cancellable_cancel (data);
-  return G_SOURCE_REMOVE;
+  gaze_test_result_clear (&r);
 }
 
 /* Stop while the server still thinks, and while it pauses mid-stream. */
 static void
-test_stream_cancel_waiting (Fixture       *fixture,
-                            gconstpointer  data)
+test_stream_cancel_waiting (GazeTestFixture *fixture,
+                            gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("Hello");
-  Result r;
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
+  GazeTestResult r;
 
   for (guint i = 0; i < 2; i++)
     {
@@ -982,13 +807,14 @@ test_stream_cancel_waiting (Fixture       *fixture,
 
       gaze_test_server_set_delay (fixture->server, i == 0 ? 5000 : 0);
       gaze_test_server_set_chunk_interval (fixture->server, i == 0 ? 10 : 5000);
-      g_timeout_add (100, cancel_cb, cancellable);
+      gaze_test_cancel_later (cancellable, 100);
 
-      result_init (&r);
-      run_stream_full (fixture, NULL, NULL, request, cancellable, &r);
+      gaze_test_result_start (&r, fixture->client, fixture->endpoint, NULL, request, TRUE,
+                              cancellable);
+      gaze_test_result_wait (&r);
       g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
       g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 2.0);
-      result_clear (&r);
+      gaze_test_result_clear (&r);
     }
 
   /* Cancelled before it starts. */
@@ -996,10 +822,11 @@ test_stream_cancel_waiting (Fixture       *fixture,
     g_autoptr(GCancellable) cancellable = g_cancellable_new ();
 
     g_cancellable_cancel (cancellable);
-    result_init (&r);
-    run_stream_full (fixture, NULL, NULL, request, cancellable, &r);
+    gaze_test_result_start (&r, fixture->client, fixture->endpoint, NULL, request, TRUE,
+                            cancellable);
+    gaze_test_result_wait (&r);
     g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-    result_clear (&r);
+    gaze_test_result_clear (&r);
   }
 
   gaze_test_server_set_delay (fixture->server, 0);
@@ -1011,12 +838,12 @@ test_stream_cancel_waiting (Fixture       *fixture,
  * the first byte.
  */
 static void
-test_stream_idle_timeout (Fixture       *fixture,
-                          gconstpointer  data)
+test_stream_idle_timeout (GazeTestFixture *fixture,
+                          gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("Hi");
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hi", NULL);
   g_autoptr(GTimer) timer = g_timer_new ();
-  Result r;
+  GazeTestResult r;
 
   g_assert_cmpuint (gaze_client_get_stream_idle_timeout (fixture->client), ==, 60000);
   gaze_client_set_stream_idle_timeout (fixture->client, 300);
@@ -1024,43 +851,40 @@ test_stream_idle_timeout (Fixture       *fixture,
 
   /* Stalled after the first piece. */
   gaze_test_server_set_chunk_interval (fixture->server, 10000);
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_TIMEOUT);
   g_assert_nonnull (strstr (r.error->message, "stopped waiting"));
   g_assert_cmpfloat (g_timer_elapsed (timer, NULL), >=, 0.3);
   g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, 3.0);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   /* Slow but steady: every pause is shorter than the timeout. */
   gaze_test_server_set_chunk_interval (fixture->server, 120);
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_false (r.reply->truncated);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   /* A long think before the answer starts. */
   gaze_test_server_set_chunk_interval (fixture->server, 10);
   gaze_test_server_set_delay (fixture->server, 600);
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_cmpstr (r.reply->finish_reason, ==, "stop");
-  result_clear (&r);
+  gaze_test_result_clear (&r);
   gaze_test_server_set_delay (fixture->server, 0);
 }
 
 /* Ten thousand one-character pieces, sent as fast as they go. */
 static void
-test_stream_many_deltas (Fixture       *fixture,
-                         gconstpointer  data)
+test_stream_many_deltas (GazeTestFixture *fixture,
+                         gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("Count");
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Count", NULL);
   g_autoptr(GString) stream = begin_stream ();
   g_autoptr(GString) expected = g_string_new (NULL);
   g_autoptr(GTimer) timer = g_timer_new ();
-  Result r;
+  GazeTestResult r;
 
   for (guint i = 0; i < 10000; i++)
     {
@@ -1074,25 +898,24 @@ test_stream_many_deltas (Fixture       *fixture,
 
   gaze_test_server_set_chunk_interval (fixture->server, 0);
   queue_stream (fixture, stream);
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_cmpstr (r.reply->content, ==, expected->str);
   g_assert_cmpstr (r.reply->finish_reason, ==, "stop");
   g_assert_false (r.reply->truncated);
   g_test_message ("10 000 events in %.2f s, %u pieces", g_timer_elapsed (timer, NULL), r.deltas->len);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* One event of 100 KB spans many reads, and comes out whole. */
 static void
-test_stream_big_delta (Fixture       *fixture,
-                       gconstpointer  data)
+test_stream_big_delta (GazeTestFixture *fixture,
+                       gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("Write a lot");
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Write a lot", NULL);
   g_autoptr(GString) stream = begin_stream ();
   g_autoptr(GString) big = g_string_new (NULL);
-  Result r;
+  GazeTestResult r;
 
   while (big->len < 100 * 1024)
     g_string_append (big, "A line of text, “quoted”, with é and 🚲 and a \"quote\".\n");
@@ -1102,30 +925,27 @@ test_stream_big_delta (Fixture       *fixture,
   g_string_append (stream, "data: [DONE]\n\n");
   queue_stream (fixture, stream);
 
-  result_init (&r);
-  run_stream (fixture, request, &r);
+  gaze_test_fixture_stream (fixture, request, &r);
   g_assert_no_error (r.error);
   g_assert_cmpuint (r.deltas->len, ==, 1);
   g_assert_cmpstr (r.reply->content, ==, big->str);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* A request may stream without anyone reading the pieces. */
 static void
-test_stream_no_delta_func (Fixture       *fixture,
-                           gconstpointer  data)
+test_stream_no_delta_func (GazeTestFixture *fixture,
+                           gconstpointer    data)
 {
-  g_autoptr(GazeRequest) request = make_request ("Hello");
-  Result r;
+  g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
+  GazeTestResult r = { 0 };
 
-  result_init (&r);
   gaze_client_stream_async (fixture->client, fixture->endpoint, GAZE_TEST_SERVER_KEY, request,
-                            NULL, NULL, NULL, NULL, stream_cb, &r);
-  while (!r.done)
-    g_main_context_iteration (NULL, TRUE);
+                            NULL, NULL, NULL, NULL, gaze_test_result_finish_cb, &r);
+  gaze_test_result_wait (&r);
   g_assert_no_error (r.error);
   g_assert_true (g_str_has_prefix (r.reply->content, "I see no image"));
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 int
@@ -1141,7 +961,8 @@ main (int   argc,
   g_test_add_func ("/stream/reader/ends", test_reader_ends);
   g_test_add_func ("/stream/reader/new-text", test_reader_new_text);
 
-#define ADD(name, func) g_test_add ("/stream/client/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(name, func) g_test_add ("/stream/client/" name, GazeTestFixture, NULL, \
+                                 gaze_test_fixture_set_up, func, gaze_test_fixture_tear_down)
   ADD ("normal", test_stream_normal);
   ADD ("older-version", test_stream_older_version);
   ADD ("transcripts", test_stream_transcripts);
