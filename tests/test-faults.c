@@ -32,7 +32,7 @@
 
 #include "gaze-client.h"
 #include "gaze-client-private.h"
-#include "gaze-test-server.h"
+#include "gaze-test-fixture.h"
 
 #define REQUEST_ID     "7c1e5a4f-3b2d-4e8a-9f06-1d2c3b4a5e6f"
 #define APIM_ID_HEADER "apim-request-id: " REQUEST_ID
@@ -66,21 +66,6 @@ typedef enum
   ASK_WHOLE  = 1 << 0,
   ASK_STREAM = 1 << 1,
 } Ask;
-
-typedef struct
-{
-  GazeTestServer *server;
-  GazeClient     *client;
-  GazeEndpoint   *endpoint;
-} Fixture;
-
-typedef struct
-{
-  gboolean   done;
-  GazeReply *reply;
-  GError    *error;
-  GString   *text;
-} Result;
 
 /* A resolver that knows no name: the lookups of the client fail the way
  * they fail without a network or for a resource that does not exist, and
@@ -231,68 +216,6 @@ gaze_failing_resolver_init (GazeFailingResolver *self)
 
 /* The client and its answers */
 
-static void
-fixture_set_up (Fixture       *fixture,
-                gconstpointer  data)
-{
-  g_autofree char *url = NULL;
-
-  fixture->server = gaze_test_server_new ();
-  fixture->client = gaze_client_new ();
-  url = gaze_test_server_dup_endpoint (fixture->server);
-  fixture->endpoint = gaze_endpoint_resolve (url, GAZE_TEST_SERVER_DEPLOYMENT, NULL, NULL);
-  g_assert_nonnull (fixture->endpoint);
-}
-
-static void
-fixture_tear_down (Fixture       *fixture,
-                   gconstpointer  data)
-{
-  g_clear_pointer (&fixture->endpoint, gaze_endpoint_free);
-  g_assert_finalize_object (fixture->client);
-  g_assert_finalize_object (fixture->server);
-}
-
-static void
-result_clear (Result *r)
-{
-  g_clear_pointer (&r->reply, gaze_reply_free);
-  g_clear_error (&r->error);
-  if (r->text != NULL)
-    g_string_free (g_steal_pointer (&r->text), TRUE);
-}
-
-static void
-complete_cb (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  Result *r = user_data;
-
-  r->reply = gaze_client_complete_finish (GAZE_CLIENT (object), result, &r->error);
-  r->done = TRUE;
-}
-
-static void
-stream_cb (GObject      *object,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  Result *r = user_data;
-
-  r->reply = gaze_client_stream_finish (GAZE_CLIENT (object), result, &r->error);
-  r->done = TRUE;
-}
-
-static void
-delta_cb (const char *delta,
-          gpointer    user_data)
-{
-  Result *r = user_data;
-
-  g_string_append (r->text, delta);
-}
-
 static const char *
 ask_name (Ask ask)
 {
@@ -306,30 +229,16 @@ run_ask (GazeClient         *client,
          const char         *key,
          Ask                 ask,
          guint               max_tokens,
-         Result             *r)
+         GazeTestResult     *r)
 {
   g_autoptr(GazeRequest) request = gaze_request_new (endpoint->api_version);
-
-  memset (r, 0, sizeof *r);
-  r->text = g_string_new (NULL);
 
   gaze_request_add_user_message (request, "What is in this picture?", NULL);
   if (max_tokens > 0)
     gaze_request_set_max_tokens (request, max_tokens);
 
-  if (ask == ASK_WHOLE)
-    gaze_client_complete_async (client, endpoint, key ? key : GAZE_TEST_SERVER_KEY, request,
-                                NULL, complete_cb, r);
-  else
-    gaze_client_stream_async (client, endpoint, key ? key : GAZE_TEST_SERVER_KEY, request,
-                              delta_cb, r, NULL, NULL, stream_cb, r);
-
-  while (!r->done)
-    g_main_context_iteration (NULL, TRUE);
-
-  /* A streamed reply holds what the pieces said. */
-  if (r->reply != NULL && ask == ASK_STREAM)
-    g_assert_cmpstr (r->reply->content, ==, r->text->str);
+  gaze_test_result_start (r, client, endpoint, key, request, ask == ASK_STREAM, NULL);
+  gaze_test_result_wait (r);
 }
 
 /* The checks every fault gets: its code, the words that name the fix,
@@ -399,8 +308,8 @@ static const ServiceFault service_faults[] = {
 };
 
 static void
-test_faults_service (Fixture       *fixture,
-                     gconstpointer  data)
+test_faults_service (GazeTestFixture *fixture,
+                     gconstpointer    data)
 {
   for (guint i = 0; i < G_N_ELEMENTS (service_faults); i++)
     {
@@ -422,7 +331,7 @@ test_faults_service (Fixture       *fixture,
 
       for (Ask ask = ASK_WHOLE; ask <= ASK_STREAM; ask <<= 1)
         {
-          Result r;
+          GazeTestResult r;
 
           run_ask (fixture->client, endpoint, f->key, ask, 0, &r);
           g_assert_null (r.reply);
@@ -432,7 +341,7 @@ test_faults_service (Fixture       *fixture,
           /* The server saw the fault the sentence names. */
           g_assert_cmpint (gaze_test_server_get_last_key_ok (fixture->server), ==, f->key == NULL);
           g_assert_cmpint (gaze_test_server_get_last_stream (fixture->server), ==, ask == ASK_STREAM);
-          result_clear (&r);
+          gaze_test_result_clear (&r);
         }
     }
 }
@@ -646,8 +555,8 @@ assert_retries (const HttpFault *f,
 }
 
 static void
-test_faults_http (Fixture       *fixture,
-                  gconstpointer  data)
+test_faults_http (GazeTestFixture *fixture,
+                  gconstpointer    data)
 {
   guint n_requests = 0;
 
@@ -657,7 +566,7 @@ test_faults_http (Fixture       *fixture,
 
       for (Ask ask = ASK_WHOLE; ask <= ASK_STREAM; ask <<= 1)
         {
-          Result r;
+          GazeTestResult r;
           gint64 wait;
 
           queue_http_fault (fixture->server, f);
@@ -676,7 +585,7 @@ test_faults_http (Fixture       *fixture,
           /* One request each: the client itself never sends again. */
           g_assert_cmpuint (gaze_test_server_get_n_requests (fixture->server), ==, ++n_requests);
           g_assert_true (gaze_test_server_get_last_key_ok (fixture->server));
-          result_clear (&r);
+          gaze_test_result_clear (&r);
         }
     }
 }
@@ -712,8 +621,8 @@ static const Unreadable unreadables[] = {
 };
 
 static void
-test_faults_unreadable (Fixture       *fixture,
-                        gconstpointer  data)
+test_faults_unreadable (GazeTestFixture *fixture,
+                        gconstpointer    data)
 {
   const char * const words[] = { "cannot read", "Try again", NULL };
   const char * const headers[] = { APIM_ID_HEADER, NULL };
@@ -722,13 +631,13 @@ test_faults_unreadable (Fixture       *fixture,
     {
       const Unreadable *u = &unreadables[i];
       g_autofree char *fault = g_strdup_printf ("%s (%s)", u->fault, u->content_type);
-      Result r;
+      GazeTestResult r;
 
       gaze_test_server_queue_reply (fixture->server, 200, u->content_type, u->body, headers);
       run_ask (fixture->client, fixture->endpoint, NULL, u->ask, 0, &r);
       g_assert_null (r.reply);
       assert_fault (fault, u->ask, r.error, GAZE_CLIENT_ERROR_UNREADABLE_REPLY, words, REQUEST_ID);
-      result_clear (&r);
+      gaze_test_result_clear (&r);
     }
 }
 
@@ -737,8 +646,8 @@ test_faults_unreadable (Fixture       *fixture,
  * lowered so that the test need not send 16 MiB.
  */
 static void
-test_faults_too_large (Fixture       *fixture,
-                       gconstpointer  data)
+test_faults_too_large (GazeTestFixture *fixture,
+                       gconstpointer    data)
 {
   const char * const words[] = { "cannot read", "Try again", NULL };
   g_autoptr(GBytes) piece = g_bytes_new_take (g_strnfill (16 * 1024, ' '), 16 * 1024);
@@ -748,31 +657,31 @@ test_faults_too_large (Fixture       *fixture,
 
   for (Ask ask = ASK_WHOLE; ask <= ASK_STREAM; ask <<= 1)
     {
-      Result r;
+      GazeTestResult r;
 
       gaze_test_server_queue_chunked_reply (fixture->server, 200, "application/json", piece, 1024);
       run_ask (fixture->client, fixture->endpoint, NULL, ask, 0, &r);
       g_assert_null (r.reply);
       assert_fault ("endless JSON answer", ask, r.error, GAZE_CLIENT_ERROR_UNREADABLE_REPLY, words,
                     any_id);
-      result_clear (&r);
+      gaze_test_result_clear (&r);
     }
 }
 
 /* A connection that drops in the middle of the answer. */
 static void
-test_faults_connection_drops (Fixture       *fixture,
-                              gconstpointer  data)
+test_faults_connection_drops (GazeTestFixture *fixture,
+                              gconstpointer    data)
 {
   const char * const words[] = { "connection broke", "internet", "try again", NULL };
-  Result r;
+  GazeTestResult r;
 
   /* A whole answer that is half there is no answer. */
   gaze_test_server_queue_truncated (fixture->server);
   run_ask (fixture->client, fixture->endpoint, NULL, ASK_WHOLE, 0, &r);
   g_assert_null (r.reply);
   assert_fault ("connection drops", ASK_WHOLE, r.error, GAZE_CLIENT_ERROR_NETWORK, words, any_id);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   /* A streamed one keeps what arrived, and says it was cut off. */
   gaze_test_server_queue_truncated (fixture->server);
@@ -781,7 +690,7 @@ test_faults_connection_drops (Fixture       *fixture,
   g_assert_true (r.reply->truncated);
   g_assert_cmpstr (r.reply->content, !=, "");
   g_assert_nonnull (r.reply->request_id);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* An error the service sends in the middle of a stream. */
@@ -811,8 +720,8 @@ static const ErrorEvent error_events[] = {
 };
 
 static void
-test_faults_error_event (Fixture       *fixture,
-                         gconstpointer  data)
+test_faults_error_event (GazeTestFixture *fixture,
+                         gconstpointer    data)
 {
   const char * const headers[] = { APIM_ID_HEADER, NULL };
 
@@ -824,7 +733,7 @@ test_faults_error_event (Fixture       *fixture,
                                            EVENT_CONTENT (" never"),
                                            "data: [DONE]\n\n",
                                            NULL);
-      Result r;
+      GazeTestResult r;
 
       gaze_test_server_queue_reply (fixture->server, 200, "text/event-stream", body, headers);
       run_ask (fixture->client, fixture->endpoint, NULL, ASK_STREAM, 0, &r);
@@ -833,7 +742,7 @@ test_faults_error_event (Fixture       *fixture,
 
       /* What came before the error reached the caller, nothing after it. */
       g_assert_cmpstr (r.text->str, ==, "The image");
-      result_clear (&r);
+      gaze_test_result_clear (&r);
     }
 }
 
@@ -856,12 +765,12 @@ test_faults_error_event (Fixture       *fixture,
   "data: [DONE]\n\n"
 
 static void
-test_faults_cut_answers (Fixture       *fixture,
-                         gconstpointer  data)
+test_faults_cut_answers (GazeTestFixture *fixture,
+                         gconstpointer    data)
 {
   const char * const headers[] = { APIM_ID_HEADER, NULL };
   g_autofree char *whole_text = NULL;
-  Result r;
+  GazeTestResult r;
 
   gaze_test_server_queue_reply (fixture->server, 200, "application/json", FILTERED_WHOLE, headers);
   run_ask (fixture->client, fixture->endpoint, NULL, ASK_WHOLE, 0, &r);
@@ -870,7 +779,7 @@ test_faults_cut_answers (Fixture       *fixture,
   g_assert_cmpstr (r.reply->filtered, ==, "violence (high)");
   g_assert_cmpstr (r.reply->content, ==, "");
   g_assert_cmpstr (r.reply->request_id, ==, REQUEST_ID);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   gaze_test_server_queue_reply (fixture->server, 200, "text/event-stream", FILTERED_STREAM, headers);
   run_ask (fixture->client, fixture->endpoint, NULL, ASK_STREAM, 0, &r);
@@ -880,7 +789,7 @@ test_faults_cut_answers (Fixture       *fixture,
   g_assert_cmpstr (r.reply->content, ==, "Once upon a time");
   g_assert_false (r.reply->truncated);
   g_assert_cmpstr (r.reply->request_id, ==, REQUEST_ID);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   /* The fake Azure cuts at max_tokens by itself, the same both ways. */
   run_ask (fixture->client, fixture->endpoint, NULL, ASK_WHOLE, 3, &r);
@@ -889,14 +798,14 @@ test_faults_cut_answers (Fixture       *fixture,
   g_assert_cmpstr (r.reply->finish_reason, ==, "length");
   g_assert_cmpstr (r.reply->content, !=, "");
   whole_text = g_strdup (r.reply->content);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 
   run_ask (fixture->client, fixture->endpoint, NULL, ASK_STREAM, 3, &r);
   g_assert_no_error (r.error);
   g_assert_cmpstr (r.reply->finish_reason, ==, "length");
   g_assert_cmpstr (r.reply->content, ==, whole_text);
   g_assert_false (r.reply->truncated);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* Faults before any HTTP */
@@ -919,12 +828,12 @@ test_faults_dns (void)
   for (Ask ask = ASK_WHOLE; ask <= ASK_STREAM; ask <<= 1)
     {
       guint asked = resolver->names->len;
-      Result r;
+      GazeTestResult r;
 
       run_ask (client, endpoint, NULL, ask, 0, &r);
       g_assert_null (r.reply);
       assert_fault ("DNS failure", ask, r.error, GAZE_CLIENT_ERROR_NETWORK, words, NULL);
-      result_clear (&r);
+      gaze_test_result_clear (&r);
 
       /* The client asked our resolver, and only for the resource. */
       g_assert_cmpuint (resolver->names->len, >, asked);
@@ -955,8 +864,8 @@ find_closed_port (void)
 }
 
 static void
-test_faults_refused (Fixture       *fixture,
-                     gconstpointer  data)
+test_faults_refused (GazeTestFixture *fixture,
+                     gconstpointer    data)
 {
   g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_copy (fixture->endpoint);
   const char * const words[] = { "reach", "“127.0.0.1”", "internet", "endpoint", NULL };
@@ -966,12 +875,12 @@ test_faults_refused (Fixture       *fixture,
 
   for (Ask ask = ASK_WHOLE; ask <= ASK_STREAM; ask <<= 1)
     {
-      Result r;
+      GazeTestResult r;
 
       run_ask (fixture->client, endpoint, NULL, ask, 0, &r);
       g_assert_null (r.reply);
       assert_fault ("connection refused", ask, r.error, GAZE_CLIENT_ERROR_NETWORK, words, NULL);
-      result_clear (&r);
+      gaze_test_result_clear (&r);
     }
 }
 
@@ -1152,12 +1061,12 @@ test_faults_tls (void)
 
   for (Ask ask = ASK_WHOLE; ask <= ASK_STREAM; ask <<= 1)
     {
-      Result r;
+      GazeTestResult r;
 
       run_ask (client, endpoint, NULL, ask, 0, &r);
       g_assert_null (r.reply);
       assert_fault ("TLS failure", ask, r.error, GAZE_CLIENT_ERROR_TLS, words, NULL);
-      result_clear (&r);
+      gaze_test_result_clear (&r);
 
       /* The certificate was refused before a byte of the request, the key
        * above all, went out: the server never read a request.
@@ -1253,14 +1162,14 @@ run_until_timeout (const char         *fault,
                    double              earliest)
 {
   g_autoptr(GTimer) timer = g_timer_new ();
-  Result r;
+  GazeTestResult r;
 
   run_ask (client, endpoint, NULL, ask, 0, &r);
   g_assert_null (r.reply);
   assert_fault (fault, ask, r.error, GAZE_CLIENT_ERROR_TIMEOUT, words, request_id);
   g_assert_cmpfloat (g_timer_elapsed (timer, NULL), >=, earliest);
   g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, LATEST_S);
-  result_clear (&r);
+  gaze_test_result_clear (&r);
 }
 
 /* Linux completes the handshake of a connection that waits in the listen
@@ -1268,8 +1177,8 @@ run_until_timeout (const char         *fault,
  * by a connection of ours, makes connecting hang.
  */
 static void
-test_faults_timeout_connect (Fixture       *fixture,
-                             gconstpointer  data)
+test_faults_timeout_connect (GazeTestFixture *fixture,
+                             gconstpointer    data)
 {
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
@@ -1327,8 +1236,8 @@ test_faults_timeout_connect (Fixture       *fixture,
  * service, not an insecure one.
  */
 static void
-test_faults_timeout_handshake (Fixture       *fixture,
-                               gconstpointer  data)
+test_faults_timeout_handshake (GazeTestFixture *fixture,
+                               gconstpointer    data)
 {
   g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
   g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
@@ -1364,8 +1273,8 @@ test_faults_timeout_handshake (Fixture       *fixture,
 
 /* The fake Azure reads the request and holds it without a word. */
 static void
-test_faults_timeout_first_byte (Fixture       *fixture,
-                                gconstpointer  data)
+test_faults_timeout_first_byte (GazeTestFixture *fixture,
+                                gconstpointer    data)
 {
   const char * const words[] = { "did not answer", "Try again", NULL };
 
@@ -1387,14 +1296,14 @@ test_faults_timeout_first_byte (Fixture       *fixture,
 
 /* Headers and the first event, then silence. */
 static void
-test_faults_timeout_idle (Fixture       *fixture,
-                          gconstpointer  data)
+test_faults_timeout_idle (GazeTestFixture *fixture,
+                          gconstpointer    data)
 {
   const char * const headers[] = { APIM_ID_HEADER, NULL };
   const char * const whole_words[] = { "did not answer", "Try again", NULL };
   const char * const stream_words[] = { "sent nothing more", "stopped waiting", "Try again", NULL };
   const char *body = EVENT_CONTENT ("The") EVENT_CONTENT (" image") "data: [DONE]\n\n";
-  Result r;
+  GazeTestResult r;
 
   gaze_test_server_set_chunk_interval (fixture->server, 60 * 1000);
   gaze_client_set_timeout (fixture->client, SHORT_TIMEOUT_S);
@@ -1417,7 +1326,7 @@ test_faults_timeout_idle (Fixture       *fixture,
     g_assert_cmpstr (r.text->str, ==, "The");
     g_assert_cmpfloat (g_timer_elapsed (timer, NULL), >=, 0.3);
     g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, LATEST_S);
-    result_clear (&r);
+    gaze_test_result_clear (&r);
   }
 }
 
@@ -1472,8 +1381,8 @@ static const CliFault cli_faults[] = {
  * HTTPS server.
  */
 static void
-test_faults_cli (Fixture       *fixture,
-                 gconstpointer  data)
+test_faults_cli (GazeTestFixture *fixture,
+                 gconstpointer    data)
 {
   g_autofree char *fake_azure = gaze_test_server_dup_endpoint (fixture->server);
   g_autofree char *closed_port = g_strdup_printf ("http://127.0.0.1:%u", find_closed_port ());
@@ -1539,7 +1448,8 @@ main (int   argc,
 
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, func) g_test_add ("/faults/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(name, func) g_test_add ("/faults/" name, GazeTestFixture, NULL, \
+                                 gaze_test_fixture_set_up, func, gaze_test_fixture_tear_down)
   ADD ("service", test_faults_service);
   ADD ("http", test_faults_http);
   ADD ("unreadable", test_faults_unreadable);
