@@ -20,8 +20,8 @@
 #define IDLE_TIMEOUT_SECONDS 60
 
 /* A streamed answer that sends nothing for this long has stalled. The
- * wait for the first byte is the session's I/O timeout: a large upload
- * and a long think before the first event are normal.
+ * wait for it to start is the client's timeout: a large upload and a
+ * long think before the first event are normal.
  */
 #define DEFAULT_STREAM_IDLE_TIMEOUT_MS (60 * 1000)
 #define READ_SIZE (16 * 1024)
@@ -55,22 +55,109 @@ static GParamSpec *properties[N_PROPS];
 
 typedef struct
 {
-  SoupMessage *message;
-  char        *host;
-  char        *deployment;
+  SoupMessage  *message;
+  char         *host;
+  char         *deployment;
+
+  /* Cancelled by the caller's cancellable and by the client's own timers,
+   * so that whatever is in flight answers to all of them.
+   */
+  GCancellable *cancellable;
+  GCancellable *caller_cancellable;
+  gulong        cancelled_id;
+
+  /* From sending until the answer's headers; see exchange_start_deadline(). */
+  GSource      *deadline;
+  guint         deadline_passed : 1;
 } Exchange;
 
 G_DEFINE_FINAL_TYPE (GazeClient, gaze_client, G_TYPE_OBJECT)
+
+/* The client's own timers, which run in the context of a request's task. */
+static GSource *
+timer_start (guint         ms,
+             GSourceFunc   func,
+             gpointer      data,
+             const char   *static_name,
+             GMainContext *context)
+{
+  GSource *source = g_timeout_source_new (ms);
+
+  g_source_set_callback (source, func, data, NULL);
+  g_source_set_static_name (source, static_name);
+  g_source_attach (source, context);
+
+  return source;
+}
+
+static void
+timer_stop (GSource **source)
+{
+  if (*source != NULL)
+    {
+      g_source_destroy (*source);
+      g_clear_pointer (source, g_source_unref);
+    }
+}
+
+static void
+exchange_stop_deadline (Exchange *exchange)
+{
+  timer_stop (&exchange->deadline);
+}
 
 static void
 exchange_free (gpointer data)
 {
   Exchange *exchange = data;
 
+  exchange_stop_deadline (exchange);
+
+  if (exchange->caller_cancellable != NULL)
+    g_cancellable_disconnect (exchange->caller_cancellable, exchange->cancelled_id);
+  g_clear_object (&exchange->caller_cancellable);
+  g_clear_object (&exchange->cancellable);
+
   g_clear_object (&exchange->message);
   g_free (exchange->host);
   g_free (exchange->deployment);
   g_free (exchange);
+}
+
+static gboolean
+exchange_deadline_cb (gpointer user_data)
+{
+  Exchange *exchange = user_data;
+
+  g_debug ("“%s” did not answer in time; giving up", exchange->host);
+
+  g_clear_pointer (&exchange->deadline, g_source_unref);
+  exchange->deadline_passed = TRUE;
+  g_cancellable_cancel (exchange->cancellable);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* libsoup's timeout bounds each step on the socket, but not the name
+ * lookup before it: GIO gives the resolver no deadline, and the system's
+ * own may be half a minute or more. So the whole wait for the answer to
+ * start (lookup, connecting, TLS, sending, the service's think) has a
+ * deadline of the same length, which ends when the headers arrive: an
+ * answer may then take as long as it keeps coming.
+ */
+static void
+exchange_start_deadline (Exchange     *exchange,
+                         guint         seconds,
+                         GMainContext *context)
+{
+  g_assert (exchange->deadline == NULL);
+
+  if (seconds == 0)
+    return;
+
+  exchange->deadline = timer_start (MIN (seconds, G_MAXUINT / 1000) * 1000,
+                                    exchange_deadline_cb, exchange,
+                                    "[gaze-client] answer deadline", context);
 }
 
 static gboolean
@@ -179,10 +266,10 @@ gaze_client_class_init (GazeClientClass *klass)
   /**
    * GazeClient:timeout:
    *
-   * How long, in seconds, connecting to the service (TLS included) and
-   * each read or write of a request may wait before the request fails
-   * with %GAZE_CLIENT_ERROR_TIMEOUT; 0 waits for ever. It is also the
-   * longest wait for the first byte of an answer.
+   * How long, in seconds, a request may wait for its answer to start
+   * (looking the name up, connecting with TLS, sending and the service's
+   * think, all together) and then each read of the answer, before it
+   * fails with %GAZE_CLIENT_ERROR_TIMEOUT; 0 waits for ever.
    */
   properties[PROP_TIMEOUT] =
     g_param_spec_uint ("timeout", NULL, NULL,
@@ -266,10 +353,11 @@ gaze_client_get_timeout (GazeClient *self)
 /**
  * gaze_client_set_timeout:
  * @self: a #GazeClient
- * @seconds: how long connecting and each read or write may wait; 0 for ever
+ * @seconds: how long a request may wait for its answer to start, and
+ *   then each read; 0 for ever
  *
- * Applies to the connections opened afterwards; the session keeps the
- * value, so that there is only one.
+ * Applies to the requests sent afterwards; the session keeps the value,
+ * so that there is only one.
  */
 void
 gaze_client_set_timeout (GazeClient *self,
@@ -555,6 +643,13 @@ exchange_error_too_large (Exchange *exchange)
                                         exchange_get_request_id (exchange));
 }
 
+static void
+caller_cancelled_cb (GCancellable *caller_cancellable,
+                     gpointer      user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+}
+
 /* Both ways of asking send the same message; only what they accept back
  * differs. Its body comes later, from a worker: see exchange_set_body().
  */
@@ -563,6 +658,7 @@ exchange_new (const GazeEndpoint  *endpoint,
               const char          *api_key,
               GazeRequest         *request,
               const char          *accept,
+              GCancellable        *caller_cancellable,
               GError             **error)
 {
   g_autoptr(GUri) uri = NULL;
@@ -589,6 +685,16 @@ exchange_new (const GazeEndpoint  *endpoint,
   exchange->message = soup_message_new_from_uri (SOUP_METHOD_POST, uri);
   exchange->host = g_strdup (g_uri_get_host (uri));
   exchange->deployment = g_strdup (endpoint->deployment);
+  exchange->cancellable = g_cancellable_new ();
+
+  if (caller_cancellable != NULL)
+    {
+      exchange->caller_cancellable = g_object_ref (caller_cancellable);
+      exchange->cancelled_id = g_cancellable_connect (caller_cancellable,
+                                                      G_CALLBACK (caller_cancelled_cb),
+                                                      g_object_ref (exchange->cancellable),
+                                                      g_object_unref);
+    }
 
   headers = soup_message_get_request_headers (exchange->message);
   soup_message_headers_replace (headers, "api-key", api_key);
@@ -605,6 +711,58 @@ exchange_set_body (Exchange *exchange,
 
   g_debug ("Sending %" G_GSIZE_FORMAT " bytes to deployment “%s”",
            g_bytes_get_size (body), exchange->deployment);
+}
+
+/* Hands the message to the session, with the deadline for its answer to
+ * start.
+ */
+static void
+exchange_send_async (Exchange            *exchange,
+                     SoupSession         *session,
+                     int                  priority,
+                     GMainContext        *context,
+                     GAsyncReadyCallback  callback,
+                     gpointer             user_data)
+{
+  exchange_start_deadline (exchange, soup_session_get_timeout (session), context);
+
+  soup_session_send_async (session,
+                           exchange->message,
+                           priority,
+                           exchange->cancellable,
+                           callback,
+                           user_data);
+}
+
+/* The answer has started, or the request failed before it did. Once the
+ * deadline has passed, whatever came is too late (the exchange's
+ * cancellable is cancelled, so nothing more could be read), and the
+ * request fails the way libsoup's own timeout fails it.
+ */
+static GInputStream *
+exchange_send_finish (Exchange      *exchange,
+                      SoupSession   *session,
+                      GAsyncResult  *result,
+                      GError       **error)
+{
+  g_autoptr(GInputStream) input = NULL;
+
+  exchange_stop_deadline (exchange);
+
+  input = soup_session_send_finish (session, result, error);
+
+  if (exchange->deadline_passed)
+    {
+      if (input != NULL)
+        input_close_unread (input);
+
+      g_clear_error (error);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                           "No answer before the deadline");
+      return NULL;
+    }
+
+  return g_steal_pointer (&input);
 }
 
 /* A failed status, with its whole body read. */
@@ -705,7 +863,6 @@ gaze_client_complete_send_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   GazeClient *self = g_task_get_source_object (task);
   Exchange *exchange = g_task_get_task_data (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
   int priority = g_task_get_priority (task);
   gboolean failed;
 
@@ -713,7 +870,7 @@ gaze_client_complete_send_cb (GObject      *object,
   g_assert (G_IS_TASK (task));
   g_assert (GAZE_IS_CLIENT (self));
 
-  if (!(input = soup_session_send_finish (session, result, &error)))
+  if (!(input = exchange_send_finish (exchange, session, result, &error)))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_task_return_error (task, g_steal_pointer (&error));
@@ -729,7 +886,7 @@ gaze_client_complete_send_cb (GObject      *object,
                    failed ? MAX_ERROR_BODY : self->max_reply_size,
                    failed,
                    priority,
-                   cancellable,
+                   exchange->cancellable,
                    gaze_client_complete_read_cb,
                    g_steal_pointer (&task));
 }
@@ -745,7 +902,7 @@ gaze_client_complete_body_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   GazeClient *self = g_task_get_source_object (task);
   Exchange *exchange = g_task_get_task_data (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
+  GMainContext *context = g_task_get_context (task);
   int priority = g_task_get_priority (task);
 
   g_assert (GAZE_IS_REQUEST (request));
@@ -760,13 +917,12 @@ gaze_client_complete_body_cb (GObject      *object,
     }
 
   exchange_set_body (exchange, body);
-
-  soup_session_send_async (self->session,
-                           exchange->message,
-                           priority,
-                           cancellable,
-                           gaze_client_complete_send_cb,
-                           g_steal_pointer (&task));
+  exchange_send_async (exchange,
+                       self->session,
+                       priority,
+                       context,
+                       gaze_client_complete_send_cb,
+                       g_steal_pointer (&task));
 }
 
 /**
@@ -806,7 +962,8 @@ gaze_client_complete_async (GazeClient          *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, gaze_client_complete_async);
 
-  if (!(exchange = exchange_new (endpoint, api_key, request, "application/json", &error)))
+  if (!(exchange = exchange_new (endpoint, api_key, request, "application/json", cancellable,
+                                 &error)))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -815,7 +972,7 @@ gaze_client_complete_async (GazeClient          *self,
   g_task_set_task_data (task, exchange, exchange_free);
 
   gaze_request_to_bytes_async (request,
-                               cancellable,
+                               exchange->cancellable,
                                gaze_client_complete_body_cb,
                                g_steal_pointer (&task));
 }
@@ -856,13 +1013,9 @@ typedef struct
   GInputStream        *input;
   GByteArray          *body;
 
-  /* Cancelled by the caller's cancellable or by the idle timer, so that
-   * one read in flight answers to both.
+  /* Cancels the exchange's cancellable, which the read in flight answers
+   * to.
    */
-  GCancellable        *cancellable;
-  GCancellable        *caller_cancellable;
-  gulong               cancelled_id;
-
   GSource             *idle_source;
   guint                idle_timeout;
   gsize                max_body;
@@ -878,11 +1031,7 @@ typedef struct
 static void
 streaming_stop_idle_timer (Streaming *streaming)
 {
-  if (streaming->idle_source != NULL)
-    {
-      g_source_destroy (streaming->idle_source);
-      g_clear_pointer (&streaming->idle_source, g_source_unref);
-    }
+  timer_stop (&streaming->idle_source);
 }
 
 static void
@@ -892,12 +1041,7 @@ streaming_free (gpointer data)
 
   streaming_stop_idle_timer (streaming);
 
-  if (streaming->caller_cancellable != NULL)
-    g_cancellable_disconnect (streaming->caller_cancellable, streaming->cancelled_id);
-  g_clear_object (&streaming->caller_cancellable);
-
   g_clear_object (&streaming->input);
-  g_clear_object (&streaming->cancellable);
   g_clear_pointer (&streaming->body, g_byte_array_unref);
   g_clear_pointer (&streaming->stream, gaze_stream_free);
   g_clear_pointer (&streaming->exchange, exchange_free);
@@ -906,13 +1050,6 @@ streaming_free (gpointer data)
     streaming->delta_destroy (streaming->delta_data);
 
   g_free (streaming);
-}
-
-static void
-caller_cancelled_cb (GCancellable *caller_cancellable,
-                     gpointer      user_data)
-{
-  g_cancellable_cancel (G_CANCELLABLE (user_data));
 }
 
 static gboolean
@@ -924,7 +1061,7 @@ streaming_idle_timeout_cb (gpointer user_data)
 
   g_clear_pointer (&streaming->idle_source, g_source_unref);
   streaming->timed_out = TRUE;
-  g_cancellable_cancel (streaming->cancellable);
+  g_cancellable_cancel (streaming->exchange->cancellable);
 
   return G_SOURCE_REMOVE;
 }
@@ -938,10 +1075,9 @@ streaming_restart_idle_timer (Streaming    *streaming,
   if (streaming->idle_timeout == 0)
     return;
 
-  streaming->idle_source = g_timeout_source_new (streaming->idle_timeout);
-  g_source_set_callback (streaming->idle_source, streaming_idle_timeout_cb, streaming, NULL);
-  g_source_set_static_name (streaming->idle_source, "[gaze-client] stream idle timeout");
-  g_source_attach (streaming->idle_source, context);
+  streaming->idle_source = timer_start (streaming->idle_timeout,
+                                        streaming_idle_timeout_cb, streaming,
+                                        "[gaze-client] stream idle timeout", context);
 }
 
 static void
@@ -1088,7 +1224,7 @@ stream_read_next (GTask *task)
   g_input_stream_read_bytes_async (streaming->input,
                                    READ_SIZE,
                                    g_task_get_priority (task),
-                                   streaming->cancellable,
+                                   streaming->exchange->cancellable,
                                    gaze_client_stream_read_cb,
                                    task);
 }
@@ -1234,7 +1370,7 @@ gaze_client_stream_send_cb (GObject      *object,
   g_assert (SOUP_IS_SESSION (session));
   g_assert (G_IS_TASK (task));
 
-  if (!(input = soup_session_send_finish (session, result, &error)))
+  if (!(input = exchange_send_finish (streaming->exchange, session, result, &error)))
     {
       stream_return_transport_error (task, error);
       return;
@@ -1278,6 +1414,7 @@ gaze_client_stream_body_cb (GObject      *object,
   g_autoptr(GError) error = NULL;
   GazeClient *self = g_task_get_source_object (task);
   Streaming *streaming = g_task_get_task_data (task);
+  GMainContext *context = g_task_get_context (task);
   int priority = g_task_get_priority (task);
 
   g_assert (GAZE_IS_REQUEST (request));
@@ -1292,13 +1429,12 @@ gaze_client_stream_body_cb (GObject      *object,
     }
 
   exchange_set_body (streaming->exchange, body);
-
-  soup_session_send_async (self->session,
-                           streaming->exchange->message,
-                           priority,
-                           streaming->cancellable,
-                           gaze_client_stream_send_cb,
-                           g_steal_pointer (&task));
+  exchange_send_async (streaming->exchange,
+                       self->session,
+                       priority,
+                       context,
+                       gaze_client_stream_send_cb,
+                       g_steal_pointer (&task));
 }
 
 /**
@@ -1360,28 +1496,19 @@ gaze_client_stream_async (GazeClient          *self,
   streaming->delta_destroy = delta_destroy;
   streaming->idle_timeout = self->stream_idle_timeout;
   streaming->max_body = self->max_reply_size;
-  streaming->cancellable = g_cancellable_new ();
   g_task_set_task_data (task, streaming, streaming_free);
-
-  if (cancellable != NULL)
-    {
-      streaming->caller_cancellable = g_object_ref (cancellable);
-      streaming->cancelled_id = g_cancellable_connect (cancellable,
-                                                       G_CALLBACK (caller_cancelled_cb),
-                                                       g_object_ref (streaming->cancellable),
-                                                       g_object_unref);
-    }
 
   gaze_request_set_stream (request, TRUE);
 
-  if (!(streaming->exchange = exchange_new (endpoint, api_key, request, "text/event-stream", &error)))
+  if (!(streaming->exchange = exchange_new (endpoint, api_key, request, "text/event-stream",
+                                            cancellable, &error)))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
   gaze_request_to_bytes_async (request,
-                               streaming->cancellable,
+                               streaming->exchange->cancellable,
                                gaze_client_stream_body_cb,
                                g_steal_pointer (&task));
 }
