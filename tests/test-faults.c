@@ -8,17 +8,17 @@
  * fix, the request id, the wait that a retry honours, and never the key.
  * Then the exit status of the real `gaze --ask` for each kind of failure.
  *
- * No test leaves the machine. The name lookup fails in a resolver of our
- * own; a connection that cannot be made is a full listen queue on
- * 127.0.0.1 (Linux drops the SYN, so connecting hangs as it does towards
- * an address that does not answer); a connection made but never answered
- * is a socket nobody accepts from; a server that never answers is the
- * fake Azure holding the request.
+ * No test leaves the machine. The name lookup fails, or never ends, in a
+ * resolver of our own; a connection that cannot be made is a full listen
+ * queue on 127.0.0.1 (Linux drops the SYN, so connecting hangs as it does
+ * towards an address that does not answer); a connection made but never
+ * answered is a socket nobody accepts from; a server that never answers
+ * is the fake Azure holding the request.
  *
- * A name lookup that never ends is not timed out by the client: GIO gives
- * the resolver no deadline and libsoup's timeout starts with the socket.
- * The system resolver has its own (resolv.conf's timeout and attempts),
- * after which the lookup fails as the DNS test here does.
+ * GIO gives a name lookup no deadline, and libsoup's timeout starts with
+ * the socket; the system resolver gives up only after its own (resolv.conf's
+ * timeout and attempts), often half a minute or more. So the client has a
+ * deadline of its own for the answer to start, lookup included.
  *
  * Run with --verbose, the test prints each fault with its sentence.
  */
@@ -67,88 +67,160 @@ typedef enum
   ASK_STREAM = 1 << 1,
 } Ask;
 
-/* A resolver that knows no name: the lookups of the client fail the way
- * they fail without a network or for a resource that does not exist, and
- * no real DNS is asked.
+/* A resolver of our own, so that no real DNS is asked. By default it
+ * knows no name, and lookups fail the way they fail without a network or
+ * for a resource that does not exist; it can also answer never, as a DNS
+ * server that has gone silent, or with 127.0.0.1.
  */
-#define GAZE_TYPE_FAILING_RESOLVER (gaze_failing_resolver_get_type ())
+typedef enum
+{
+  ANSWER_NOT_FOUND,
+  ANSWER_NEVER,
+  ANSWER_LOOPBACK,
+} Answer;
 
-G_DECLARE_FINAL_TYPE (GazeFailingResolver, gaze_failing_resolver, GAZE, FAILING_RESOLVER, GResolver)
+#define GAZE_TYPE_FAKE_RESOLVER (gaze_fake_resolver_get_type ())
 
-struct _GazeFailingResolver
+G_DECLARE_FINAL_TYPE (GazeFakeResolver, gaze_fake_resolver, GAZE, FAKE_RESOLVER, GResolver)
+
+struct _GazeFakeResolver
 {
   GResolver  parent_instance;
 
+  Answer     answer;
   GPtrArray *names;
+  guint      n_unanswered;
 };
 
-G_DEFINE_FINAL_TYPE (GazeFailingResolver, gaze_failing_resolver, G_TYPE_RESOLVER)
+G_DEFINE_FINAL_TYPE (GazeFakeResolver, gaze_fake_resolver, G_TYPE_RESOLVER)
 
 static GError *
-gaze_failing_resolver_fail (GazeFailingResolver *self,
-                            const char          *name)
+gaze_fake_resolver_not_found (const char *name)
 {
-  g_assert (GAZE_IS_FAILING_RESOLVER (self));
-
-  g_ptr_array_add (self->names, g_strdup (name));
-
   return g_error_new (G_RESOLVER_ERROR, G_RESOLVER_ERROR_NOT_FOUND,
                       "Error resolving “%s”: Name or service not known", name);
 }
 
+/* The answers that come at once. Only IPv4 has an address: that is what
+ * the fake Azure listens on.
+ */
 static GList *
-gaze_failing_resolver_lookup_by_name_with_flags (GResolver                 *resolver,
-                                                 const char                *hostname,
-                                                 GResolverNameLookupFlags   flags,
-                                                 GCancellable              *cancellable,
-                                                 GError                   **error)
+gaze_fake_resolver_answer (GazeFakeResolver          *self,
+                           const char                *hostname,
+                           GResolverNameLookupFlags   flags,
+                           GError                   **error)
 {
-  g_propagate_error (error, gaze_failing_resolver_fail (GAZE_FAILING_RESOLVER (resolver), hostname));
+  g_assert (GAZE_IS_FAKE_RESOLVER (self));
 
-  return NULL;
+  g_ptr_array_add (self->names, g_strdup (hostname));
+
+  switch (self->answer)
+    {
+    case ANSWER_LOOPBACK:
+      if ((flags & G_RESOLVER_NAME_LOOKUP_FLAGS_IPV6_ONLY) == 0)
+        return g_list_prepend (NULL, g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4));
+      G_GNUC_FALLTHROUGH;
+
+    case ANSWER_NOT_FOUND:
+      g_propagate_error (error, gaze_fake_resolver_not_found (hostname));
+      return NULL;
+
+    case ANSWER_NEVER:
+    default:
+      g_error ("A lookup that never ends cannot block: “%s” was looked up synchronously", hostname);
+    }
 }
 
 static GList *
-gaze_failing_resolver_lookup_by_name (GResolver     *resolver,
-                                      const char    *hostname,
-                                      GCancellable  *cancellable,
-                                      GError       **error)
+gaze_fake_resolver_lookup_by_name_with_flags (GResolver                 *resolver,
+                                              const char                *hostname,
+                                              GResolverNameLookupFlags   flags,
+                                              GCancellable              *cancellable,
+                                              GError                   **error)
 {
-  return gaze_failing_resolver_lookup_by_name_with_flags (resolver, hostname,
-                                                          G_RESOLVER_NAME_LOOKUP_FLAGS_DEFAULT,
-                                                          cancellable, error);
+  return gaze_fake_resolver_answer (GAZE_FAKE_RESOLVER (resolver), hostname, flags, error);
+}
+
+static GList *
+gaze_fake_resolver_lookup_by_name (GResolver     *resolver,
+                                   const char    *hostname,
+                                   GCancellable  *cancellable,
+                                   GError       **error)
+{
+  return gaze_fake_resolver_lookup_by_name_with_flags (resolver, hostname,
+                                                       G_RESOLVER_NAME_LOOKUP_FLAGS_DEFAULT,
+                                                       cancellable, error);
+}
+
+/* What ends GIO's own lookups ends this one, and nothing else does. */
+static gboolean
+gaze_fake_resolver_cancelled_cb (GCancellable *cancellable,
+                                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  GazeFakeResolver *self = g_task_get_source_object (task);
+
+  g_assert (GAZE_IS_FAKE_RESOLVER (self));
+  g_assert (self->n_unanswered > 0);
+
+  self->n_unanswered--;
+  g_task_return_error_if_cancelled (task);
+
+  return G_SOURCE_REMOVE;
 }
 
 static void
-gaze_failing_resolver_lookup_by_name_with_flags_async (GResolver                *resolver,
-                                                       const char               *hostname,
-                                                       GResolverNameLookupFlags  flags,
-                                                       GCancellable             *cancellable,
-                                                       GAsyncReadyCallback       callback,
-                                                       gpointer                  user_data)
+gaze_fake_resolver_lookup_by_name_with_flags_async (GResolver                *resolver,
+                                                    const char               *hostname,
+                                                    GResolverNameLookupFlags  flags,
+                                                    GCancellable             *cancellable,
+                                                    GAsyncReadyCallback       callback,
+                                                    gpointer                  user_data)
 {
+  GazeFakeResolver *self = GAZE_FAKE_RESOLVER (resolver);
   g_autoptr(GTask) task = g_task_new (resolver, cancellable, callback, user_data);
+  g_autoptr(GError) error = NULL;
+  GList *addresses;
 
-  g_task_set_source_tag (task, gaze_failing_resolver_lookup_by_name_with_flags_async);
-  g_task_return_error (task, gaze_failing_resolver_fail (GAZE_FAILING_RESOLVER (resolver), hostname));
+  g_task_set_source_tag (task, gaze_fake_resolver_lookup_by_name_with_flags_async);
+
+  if (self->answer == ANSWER_NEVER)
+    {
+      g_autoptr(GSource) source = NULL;
+
+      /* GSocketClient always gives one; without it, the test would hang. */
+      g_assert_nonnull (cancellable);
+
+      g_ptr_array_add (self->names, g_strdup (hostname));
+      self->n_unanswered++;
+      source = g_cancellable_source_new (cancellable);
+      g_task_attach_source (task, source,
+                            (GSourceFunc) G_CALLBACK (gaze_fake_resolver_cancelled_cb));
+      return;
+    }
+
+  if ((addresses = gaze_fake_resolver_answer (self, hostname, flags, &error)) != NULL)
+    g_task_return_pointer (task, addresses, (GDestroyNotify) g_resolver_free_addresses);
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
 }
 
 static void
-gaze_failing_resolver_lookup_by_name_async (GResolver           *resolver,
-                                            const char          *hostname,
-                                            GCancellable        *cancellable,
-                                            GAsyncReadyCallback  callback,
-                                            gpointer             user_data)
+gaze_fake_resolver_lookup_by_name_async (GResolver           *resolver,
+                                         const char          *hostname,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data)
 {
-  gaze_failing_resolver_lookup_by_name_with_flags_async (resolver, hostname,
-                                                         G_RESOLVER_NAME_LOOKUP_FLAGS_DEFAULT,
-                                                         cancellable, callback, user_data);
+  gaze_fake_resolver_lookup_by_name_with_flags_async (resolver, hostname,
+                                                      G_RESOLVER_NAME_LOOKUP_FLAGS_DEFAULT,
+                                                      cancellable, callback, user_data);
 }
 
 static GList *
-gaze_failing_resolver_lookup_finish (GResolver     *resolver,
-                                     GAsyncResult  *result,
-                                     GError       **error)
+gaze_fake_resolver_lookup_finish (GResolver     *resolver,
+                                  GAsyncResult  *result,
+                                  GError       **error)
 {
   g_assert (g_task_is_valid (result, resolver));
 
@@ -156,62 +228,77 @@ gaze_failing_resolver_lookup_finish (GResolver     *resolver,
 }
 
 static char *
-gaze_failing_resolver_lookup_by_address (GResolver     *resolver,
-                                         GInetAddress  *address,
-                                         GCancellable  *cancellable,
-                                         GError       **error)
+gaze_fake_resolver_lookup_by_address (GResolver     *resolver,
+                                      GInetAddress  *address,
+                                      GCancellable  *cancellable,
+                                      GError       **error)
 {
+  GazeFakeResolver *self = GAZE_FAKE_RESOLVER (resolver);
   g_autofree char *name = g_inet_address_to_string (address);
 
-  g_propagate_error (error, gaze_failing_resolver_fail (GAZE_FAILING_RESOLVER (resolver), name));
+  g_ptr_array_add (self->names, g_strdup (name));
+  g_propagate_error (error, gaze_fake_resolver_not_found (name));
 
   return NULL;
 }
 
 static GList *
-gaze_failing_resolver_lookup_records (GResolver            *resolver,
-                                      const char           *rrname,
-                                      GResolverRecordType   record_type,
-                                      GCancellable         *cancellable,
-                                      GError              **error)
+gaze_fake_resolver_lookup_records (GResolver            *resolver,
+                                   const char           *rrname,
+                                   GResolverRecordType   record_type,
+                                   GCancellable         *cancellable,
+                                   GError              **error)
 {
-  g_propagate_error (error, gaze_failing_resolver_fail (GAZE_FAILING_RESOLVER (resolver), rrname));
+  GazeFakeResolver *self = GAZE_FAKE_RESOLVER (resolver);
+
+  g_ptr_array_add (self->names, g_strdup (rrname));
+  g_propagate_error (error, gaze_fake_resolver_not_found (rrname));
 
   return NULL;
 }
 
 static void
-gaze_failing_resolver_finalize (GObject *object)
+gaze_fake_resolver_finalize (GObject *object)
 {
-  GazeFailingResolver *self = GAZE_FAILING_RESOLVER (object);
+  GazeFakeResolver *self = GAZE_FAKE_RESOLVER (object);
 
   g_clear_pointer (&self->names, g_ptr_array_unref);
 
-  G_OBJECT_CLASS (gaze_failing_resolver_parent_class)->finalize (object);
+  G_OBJECT_CLASS (gaze_fake_resolver_parent_class)->finalize (object);
 }
 
 static void
-gaze_failing_resolver_class_init (GazeFailingResolverClass *klass)
+gaze_fake_resolver_class_init (GazeFakeResolverClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GResolverClass *resolver_class = G_RESOLVER_CLASS (klass);
 
-  object_class->finalize = gaze_failing_resolver_finalize;
+  object_class->finalize = gaze_fake_resolver_finalize;
 
-  resolver_class->lookup_by_name = gaze_failing_resolver_lookup_by_name;
-  resolver_class->lookup_by_name_async = gaze_failing_resolver_lookup_by_name_async;
-  resolver_class->lookup_by_name_finish = gaze_failing_resolver_lookup_finish;
-  resolver_class->lookup_by_name_with_flags = gaze_failing_resolver_lookup_by_name_with_flags;
-  resolver_class->lookup_by_name_with_flags_async = gaze_failing_resolver_lookup_by_name_with_flags_async;
-  resolver_class->lookup_by_name_with_flags_finish = gaze_failing_resolver_lookup_finish;
-  resolver_class->lookup_by_address = gaze_failing_resolver_lookup_by_address;
-  resolver_class->lookup_records = gaze_failing_resolver_lookup_records;
+  resolver_class->lookup_by_name = gaze_fake_resolver_lookup_by_name;
+  resolver_class->lookup_by_name_async = gaze_fake_resolver_lookup_by_name_async;
+  resolver_class->lookup_by_name_finish = gaze_fake_resolver_lookup_finish;
+  resolver_class->lookup_by_name_with_flags = gaze_fake_resolver_lookup_by_name_with_flags;
+  resolver_class->lookup_by_name_with_flags_async =
+    gaze_fake_resolver_lookup_by_name_with_flags_async;
+  resolver_class->lookup_by_name_with_flags_finish = gaze_fake_resolver_lookup_finish;
+  resolver_class->lookup_by_address = gaze_fake_resolver_lookup_by_address;
+  resolver_class->lookup_records = gaze_fake_resolver_lookup_records;
 }
 
 static void
-gaze_failing_resolver_init (GazeFailingResolver *self)
+gaze_fake_resolver_init (GazeFakeResolver *self)
 {
   self->names = g_ptr_array_new_with_free_func (g_free);
+}
+
+/* Whether every name the client looked up was the resource's. */
+static void
+assert_only_looked_up (GazeFakeResolver *resolver,
+                       const char       *name)
+{
+  for (guint i = 0; i < resolver->names->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (resolver->names, i), ==, name);
 }
 
 /* The client and its answers */
@@ -813,7 +900,7 @@ test_faults_cut_answers (GazeTestFixture *fixture,
 static void
 test_faults_dns (void)
 {
-  g_autoptr(GazeFailingResolver) resolver = g_object_new (GAZE_TYPE_FAILING_RESOLVER, NULL);
+  g_autoptr(GazeFakeResolver) resolver = g_object_new (GAZE_TYPE_FAKE_RESOLVER, NULL);
   g_autoptr(GResolver) original = g_resolver_get_default ();
   g_autoptr(GazeEndpoint) endpoint = NULL;
   GazeClient *client;
@@ -837,8 +924,7 @@ test_faults_dns (void)
 
       /* The client asked our resolver, and only for the resource. */
       g_assert_cmpuint (resolver->names->len, >, asked);
-      for (guint i = 0; i < resolver->names->len; i++)
-        g_assert_cmpstr (g_ptr_array_index (resolver->names, i), ==, DNS_HOST);
+      assert_only_looked_up (resolver, DNS_HOST);
     }
 
   g_assert_finalize_object (client);
@@ -1135,8 +1221,8 @@ test_faults_timeout_property (void)
   guint notified = 0;
   guint value = 0;
 
-  /* The defaults: two minutes for connecting and each read, one minute
-   * of silence in a stream.
+  /* The defaults: two minutes for the answer to start and for each
+   * read, one minute of silence in a stream.
    */
   g_assert_cmpuint (gaze_client_get_timeout (client), ==, 120);
   g_assert_cmpuint (gaze_client_get_stream_idle_timeout (client), ==, 60000);
@@ -1152,6 +1238,15 @@ test_faults_timeout_property (void)
   g_assert_cmpuint (notified, ==, 2);
 }
 
+static gboolean
+still_waiting_cb (gpointer user_data)
+{
+  g_error ("%s: still no answer and no error after %.0f s", (const char *) user_data, LATEST_S);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* A wait that never ends fails here, not at the suite's own time limit. */
 static void
 run_until_timeout (const char         *fault,
                    GazeClient         *client,
@@ -1162,9 +1257,11 @@ run_until_timeout (const char         *fault,
                    double              earliest)
 {
   g_autoptr(GTimer) timer = g_timer_new ();
+  guint watchdog = g_timeout_add_seconds ((guint) LATEST_S, still_waiting_cb, (gpointer) fault);
   GazeTestResult r;
 
   run_ask (client, endpoint, NULL, ask, 0, &r);
+  g_source_remove (watchdog);
   g_assert_null (r.reply);
   assert_fault (fault, ask, r.error, GAZE_CLIENT_ERROR_TIMEOUT, words, request_id);
   g_assert_cmpfloat (g_timer_elapsed (timer, NULL), >=, earliest);
@@ -1330,6 +1427,77 @@ test_faults_timeout_idle (GazeTestFixture *fixture,
   }
 }
 
+/* A name lookup that never ends, as when a DNS server has gone silent:
+ * nothing but the client's deadline gives up on it before the system
+ * resolver would, half a minute or more later. The name stands for the
+ * fake Azure, which the same client reaches once the name resolves; so
+ * nothing reached it before.
+ */
+static void
+test_faults_timeout_dns (GazeTestFixture *fixture,
+                         gconstpointer    data)
+{
+  g_autoptr(GazeFakeResolver) resolver = g_object_new (GAZE_TYPE_FAKE_RESOLVER, NULL);
+  g_autoptr(GResolver) original = g_resolver_get_default ();
+  g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_copy (fixture->endpoint);
+  const char * const words[] = { "did not answer", "Try again", NULL };
+  GazeTestResult r;
+
+  /* Plain http, which the endpoint parser allows only for loopback names. */
+  g_free (endpoint->base_url);
+  endpoint->base_url = g_strdup_printf ("http://" DNS_HOST ":%u",
+                                        gaze_test_server_get_port (fixture->server));
+
+  resolver->answer = ANSWER_NEVER;
+  g_resolver_set_default (G_RESOLVER (resolver));
+  gaze_client_set_timeout (fixture->client, SHORT_TIMEOUT_S);
+
+  for (Ask ask = ASK_WHOLE; ask <= ASK_STREAM; ask <<= 1)
+    {
+      guint asked = resolver->names->len;
+
+      run_until_timeout ("timeout, name lookup", fixture->client, endpoint, ask, words, NULL,
+                         0.9 * SHORT_TIMEOUT_S);
+
+      /* The client hung on the resource's name, and left no lookup behind. */
+      g_assert_cmpuint (resolver->names->len, >, asked);
+      assert_only_looked_up (resolver, DNS_HOST);
+      g_assert_cmpuint (resolver->n_unanswered, ==, 0);
+      g_assert_cmpuint (gaze_test_server_get_n_started (fixture->server), ==, 0);
+    }
+
+  /* Stop ends such a lookup too, deadline or not. */
+  gaze_client_set_timeout (fixture->client, 0);
+
+  for (Ask ask = ASK_WHOLE; ask <= ASK_STREAM; ask <<= 1)
+    {
+      g_autoptr(GazeRequest) request = gaze_test_request_new ("What is in this picture?", NULL);
+      g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+      g_autoptr(GTimer) timer = g_timer_new ();
+
+      gaze_test_cancel_later (cancellable, 100);
+      gaze_test_result_start (&r, fixture->client, endpoint, NULL, request, ask == ASK_STREAM,
+                              cancellable);
+      gaze_test_result_wait (&r);
+      g_assert_error (r.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, LATEST_S);
+      g_assert_cmpuint (resolver->n_unanswered, ==, 0);
+      gaze_test_result_clear (&r);
+    }
+
+  g_assert_cmpuint (gaze_test_server_get_n_started (fixture->server), ==, 0);
+
+  /* The same name, answered, leads to the fake Azure. */
+  resolver->answer = ANSWER_LOOPBACK;
+  run_ask (fixture->client, endpoint, NULL, ASK_WHOLE, 0, &r);
+  g_assert_no_error (r.error);
+  g_assert_cmpuint (gaze_test_server_get_n_requests (fixture->server), ==, 1);
+  g_assert_true (gaze_test_server_get_last_key_ok (fixture->server));
+  gaze_test_result_clear (&r);
+
+  g_resolver_set_default (original);
+}
+
 /* The command line: one exit status for each kind of failure. */
 
 typedef enum
@@ -1462,6 +1630,7 @@ main (int   argc,
   ADD ("timeout/handshake", test_faults_timeout_handshake);
   ADD ("timeout/first-byte", test_faults_timeout_first_byte);
   ADD ("timeout/idle", test_faults_timeout_idle);
+  ADD ("timeout/dns", test_faults_timeout_dns);
   ADD ("cli", test_faults_cli);
 #undef ADD
   g_test_add_func ("/faults/dns", test_faults_dns);
