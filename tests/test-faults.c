@@ -1498,6 +1498,77 @@ test_faults_timeout_dns (GazeTestFixture *fixture,
   g_resolver_set_default (original);
 }
 
+/* A whole answer in eleven pieces: the server sends a chunk for each
+ * blank line of a text/event-stream body, and JSON stays JSON with blank
+ * lines in it.
+ */
+#define TRICKLED_WHOLE \
+  "{\"id\":\"chatcmpl-2\",\n\n" \
+  "\"object\":\"chat.completion\",\n\n" \
+  "\"created\":1,\n\n" \
+  "\"model\":\"gpt-4o\",\n\n" \
+  "\"choices\":[{\"index\":0,\n\n" \
+  "\"finish_reason\":\"stop\",\n\n" \
+  "\"message\":{\"role\":\"assistant\",\n\n" \
+  "\"content\":\"Slow and steady.\"}}],\n\n" \
+  "\"usage\":{\"completion_tokens\":4,\n\n" \
+  "\"prompt_tokens\":20,\n\n" \
+  "\"total_tokens\":24}}"
+
+/* The deadline is for the answer to start. An answer that keeps coming,
+ * each piece well within the idle timeout, may go on for longer than the
+ * timeout, streamed or whole.
+ */
+static void
+test_faults_timeout_long_answer (GazeTestFixture *fixture,
+                                 gconstpointer    data)
+{
+  const char * const headers[] = { APIM_ID_HEADER, NULL };
+  GazeTestResult r;
+
+  gaze_client_set_timeout (fixture->client, SHORT_TIMEOUT_S);
+  gaze_client_set_stream_idle_timeout (fixture->client, SHORT_TIMEOUT_S * 1000);
+
+  /* The fake Azure's own stream, a word or half of one at a time: some
+   * 25 pieces.
+   */
+  {
+    g_autoptr(GTimer) timer = g_timer_new ();
+
+    gaze_test_server_set_chunk_interval (fixture->server, 80);
+    run_ask (fixture->client, fixture->endpoint, NULL, ASK_STREAM, 0, &r);
+    g_assert_no_error (r.error);
+    g_test_message ("A streamed answer in %u pieces took %.1f s",
+                    r.deltas->len, g_timer_elapsed (timer, NULL));
+    g_assert_cmpfloat (g_timer_elapsed (timer, NULL), >=, 1.5 * SHORT_TIMEOUT_S);
+    g_assert_cmpstr (r.reply->finish_reason, ==, "stop");
+    g_assert_false (r.reply->truncated);
+    g_assert_true (g_str_has_prefix (r.reply->content, "I see no image"));
+    g_assert_true (gaze_test_server_get_last_stream (fixture->server));
+    gaze_test_result_clear (&r);
+  }
+
+  /* A whole answer, read to its end. */
+  {
+    g_autoptr(GTimer) timer = g_timer_new ();
+
+    gaze_test_server_set_chunk_interval (fixture->server, 200);
+    gaze_test_server_queue_reply (fixture->server, 200, "text/event-stream", TRICKLED_WHOLE,
+                                  headers);
+    run_ask (fixture->client, fixture->endpoint, NULL, ASK_WHOLE, 0, &r);
+    g_assert_no_error (r.error);
+    g_test_message ("A whole answer took %.1f s", g_timer_elapsed (timer, NULL));
+    g_assert_cmpfloat (g_timer_elapsed (timer, NULL), >=, 1.5 * SHORT_TIMEOUT_S);
+    g_assert_cmpstr (r.reply->content, ==, "Slow and steady.");
+    g_assert_cmpstr (r.reply->request_id, ==, REQUEST_ID);
+    g_assert_cmpint (r.reply->total_tokens, ==, 24);
+    g_assert_false (gaze_test_server_get_last_stream (fixture->server));
+    gaze_test_result_clear (&r);
+  }
+
+  g_assert_cmpuint (gaze_test_server_get_n_requests (fixture->server), ==, 2);
+}
+
 /* The command line: one exit status for each kind of failure. */
 
 typedef enum
@@ -1631,6 +1702,7 @@ main (int   argc,
   ADD ("timeout/first-byte", test_faults_timeout_first_byte);
   ADD ("timeout/idle", test_faults_timeout_idle);
   ADD ("timeout/dns", test_faults_timeout_dns);
+  ADD ("timeout/long-answer", test_faults_timeout_long_answer);
   ADD ("cli", test_faults_cli);
 #undef ADD
   g_test_add_func ("/faults/dns", test_faults_dns);
