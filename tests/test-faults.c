@@ -27,6 +27,7 @@
 
 #include <locale.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <libsoup/soup.h>
 
@@ -1569,6 +1570,155 @@ test_faults_timeout_long_answer (GazeTestFixture *fixture,
   g_assert_cmpuint (gaze_test_server_get_n_requests (fixture->server), ==, 2);
 }
 
+/* A server on a socket of its own that reads a request's body slowly at
+ * first, like a slow uplink, then answers with a whole reply.
+ */
+typedef struct
+{
+  GSocket *listener;
+  gsize    slow_bytes;
+  gsize    bytes_per_second;
+  gsize    body_length;
+} SlowReader;
+
+#define SLOW_READER_REPLY \
+  "{\"id\":\"chatcmpl-slow\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"gpt-4\"," \
+  "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"All of it.\"}," \
+  "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":9,\"completion_tokens\":3," \
+  "\"total_tokens\":12}}"
+
+static gpointer
+slow_reader_thread (gpointer data)
+{
+  SlowReader *reader = data;
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GString) head = g_string_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *response = NULL;
+  char buffer[16 * 1024];
+  const char *length_header;
+  gint64 start;
+  gsize expected;
+  gsize body = 0;
+
+  socket = g_socket_accept (reader->listener, NULL, &error);
+  g_assert_no_error (error);
+
+  /* The headers, and whatever of the body came with them. */
+  while (strstr (head->str, "\r\n\r\n") == NULL)
+    {
+      gssize n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      g_string_append_len (head, buffer, n);
+    }
+
+  length_header = strstr (head->str, "Content-Length: ");
+  g_assert_nonnull (length_header);
+  expected = g_ascii_strtoull (length_header + strlen ("Content-Length: "), NULL, 10);
+  body = head->len - (gsize) (strstr (head->str, "\r\n\r\n") + 4 - head->str);
+
+  start = g_get_monotonic_time ();
+  while (body < expected)
+    {
+      gssize n = g_socket_receive (socket, buffer, sizeof buffer, NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      body += (gsize) n;
+
+      /* Keep to the rate until the slow part is read. */
+      if (body < reader->slow_bytes)
+        {
+          gint64 due = start + (gint64) (body * G_USEC_PER_SEC / reader->bytes_per_second);
+          gint64 now = g_get_monotonic_time ();
+
+          if (due > now)
+            g_usleep ((gulong) (due - now));
+        }
+    }
+
+  reader->body_length = body;
+  response = g_strdup_printf ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                              "Content-Length: %" G_GSIZE_FORMAT "\r\n"
+                              "Connection: close\r\n\r\n%s",
+                              strlen (SLOW_READER_REPLY), SLOW_READER_REPLY);
+  g_socket_send (socket, response, strlen (response), NULL, &error);
+  g_assert_no_error (error);
+  g_socket_shutdown (socket, FALSE, TRUE, NULL);
+
+  /* Until the client has read it all and closed. */
+  while (g_socket_receive (socket, buffer, sizeof buffer, NULL, NULL) > 0)
+    ;
+
+  return NULL;
+}
+
+/* The deadline is for the answer to start; the upload of a large body on
+ * a slow line is not counted in it, as long as the body keeps moving.
+ */
+static void
+test_faults_timeout_slow_upload (GazeTestFixture *fixture,
+                                 gconstpointer    data)
+{
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_copy (fixture->endpoint);
+  g_autoptr(GazeRequest) request = NULL;
+  g_autoptr(GTimer) timer = g_timer_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *question = NULL;
+  SlowReader reader = { 0 };
+  GThread *thread;
+  GazeTestResult r;
+
+  reader.listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                  G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  /* A small receive buffer, so that what the client has written is close
+   * to what the server has read. */
+  g_socket_set_option (reader.listener, SOL_SOCKET, SO_RCVBUF, 32 * 1024, &error);
+  g_assert_no_error (error);
+  g_socket_bind (reader.listener, any_port, TRUE, &error);
+  g_assert_no_error (error);
+  g_socket_listen (reader.listener, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (reader.listener, &error);
+  g_assert_no_error (error);
+
+  /* 8 MB of question, the first 4 MB read at 1.6 MB a second: the client's
+   * send buffer holds 4 MB at most, so the body takes some 2.5 s to go,
+   * well past the 1 s deadline. */
+  reader.slow_bytes = 4 * 1024 * 1024;
+  reader.bytes_per_second = 1600 * 1024;
+  thread = g_thread_new ("slow-reader", slow_reader_thread, &reader);
+
+  g_free (endpoint->base_url);
+  endpoint->base_url = g_strdup_printf ("http://127.0.0.1:%u",
+                                        g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  gaze_client_set_timeout (fixture->client, SHORT_TIMEOUT_S);
+
+  question = g_strnfill (8 * 1024 * 1024, 'a');
+  request = gaze_request_new (endpoint->api_version);
+  gaze_request_add_user_message (request, question, NULL);
+
+  gaze_test_result_start (&r, fixture->client, endpoint, NULL, request, FALSE, NULL);
+  gaze_test_result_wait (&r);
+  g_thread_join (thread);
+
+  g_test_message ("An 8 MB body went up in %.1f s", g_timer_elapsed (timer, NULL));
+  g_assert_no_error (r.error);
+  g_assert_cmpstr (r.reply->content, ==, "All of it.");
+  g_assert_cmpfloat (g_timer_elapsed (timer, NULL), >=, 2 * SHORT_TIMEOUT_S);
+  g_assert_cmpuint (reader.body_length, >, 8 * 1024 * 1024);
+  gaze_test_result_clear (&r);
+
+  g_socket_close (reader.listener, NULL);
+  g_clear_object (&reader.listener);
+}
+
 /* The command line: one exit status for each kind of failure. */
 
 typedef enum
@@ -1703,6 +1853,7 @@ main (int   argc,
   ADD ("timeout/idle", test_faults_timeout_idle);
   ADD ("timeout/dns", test_faults_timeout_dns);
   ADD ("timeout/long-answer", test_faults_timeout_long_answer);
+  ADD ("timeout/slow-upload", test_faults_timeout_slow_upload);
   ADD ("cli", test_faults_cli);
 #undef ADD
   g_test_add_func ("/faults/dns", test_faults_dns);

@@ -66,8 +66,11 @@ typedef struct
   GCancellable *caller_cancellable;
   gulong        cancelled_id;
 
-  /* From sending until the answer's headers; see exchange_start_deadline(). */
+  /* From sending until the answer's headers, but for the upload of the
+   * body; see exchange_start_deadline(). */
   GSource      *deadline;
+  GMainContext *context;
+  guint         timeout;
   guint         deadline_passed : 1;
 } Exchange;
 
@@ -112,6 +115,9 @@ exchange_free (gpointer data)
   Exchange *exchange = data;
 
   exchange_stop_deadline (exchange);
+  if (exchange->message != NULL)
+    g_signal_handlers_disconnect_by_data (exchange->message, exchange);
+  g_clear_pointer (&exchange->context, g_main_context_unref);
 
   if (exchange->caller_cancellable != NULL)
     g_cancellable_disconnect (exchange->caller_cancellable, exchange->cancelled_id);
@@ -140,24 +146,44 @@ exchange_deadline_cb (gpointer user_data)
 
 /* libsoup's timeout bounds each step on the socket, but not the name
  * lookup before it: GIO gives the resolver no deadline, and the system's
- * own may be half a minute or more. So the whole wait for the answer to
- * start (lookup, connecting, TLS, sending, the service's think) has a
- * deadline of the same length, which ends when the headers arrive: an
- * answer may then take as long as it keeps coming.
+ * own may be half a minute or more. So the wait for the answer to start
+ * has a deadline of the same length: once until the request's headers are
+ * written (lookup, connecting, TLS), and once more from the end of the
+ * body until the answer's headers arrive (the service's think). The upload
+ * in between is not counted, so that ten photos on a slow line are not cut
+ * short while they still move, nor is an answer once it has started: each
+ * step of those is bounded by libsoup's own timeout.
  */
 static void
-exchange_start_deadline (Exchange     *exchange,
-                         guint         seconds,
-                         GMainContext *context)
+exchange_start_deadline (Exchange *exchange)
 {
   g_assert (exchange->deadline == NULL);
 
-  if (seconds == 0)
+  if (exchange->timeout == 0)
     return;
 
-  exchange->deadline = timer_start (MIN (seconds, G_MAXUINT / 1000) * 1000,
+  exchange->deadline = timer_start (MIN (exchange->timeout, G_MAXUINT / 1000) * 1000,
                                     exchange_deadline_cb, exchange,
-                                    "[gaze-client] answer deadline", context);
+                                    "[gaze-client] answer deadline", exchange->context);
+}
+
+static void
+exchange_wrote_headers_cb (SoupMessage *message,
+                           Exchange    *exchange)
+{
+  g_assert (SOUP_IS_MESSAGE (message));
+
+  exchange_stop_deadline (exchange);
+}
+
+static void
+exchange_wrote_body_cb (SoupMessage *message,
+                        Exchange    *exchange)
+{
+  g_assert (SOUP_IS_MESSAGE (message));
+
+  exchange_stop_deadline (exchange);
+  exchange_start_deadline (exchange);
 }
 
 static gboolean
@@ -724,7 +750,15 @@ exchange_send_async (Exchange            *exchange,
                      GAsyncReadyCallback  callback,
                      gpointer             user_data)
 {
-  exchange_start_deadline (exchange, soup_session_get_timeout (session), context);
+  g_assert (exchange->context == NULL);
+
+  exchange->timeout = soup_session_get_timeout (session);
+  exchange->context = g_main_context_ref (context);
+  g_signal_connect (exchange->message, "wrote-headers",
+                    G_CALLBACK (exchange_wrote_headers_cb), exchange);
+  g_signal_connect (exchange->message, "wrote-body",
+                    G_CALLBACK (exchange_wrote_body_cb), exchange);
+  exchange_start_deadline (exchange);
 
   soup_session_send_async (session,
                            exchange->message,
