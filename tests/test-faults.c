@@ -1434,6 +1434,24 @@ test_faults_timeout_idle (GazeTestFixture *fixture,
  * fake Azure, which the same client reaches once the name resolves; so
  * nothing reached it before.
  */
+typedef struct
+{
+  GBytes   *bytes;
+  GError   *error;
+  gboolean  done;
+} DownloadResult;
+
+static void
+download_done_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  DownloadResult *download = user_data;
+
+  download->bytes = gaze_client_download_finish (GAZE_CLIENT (object), result, &download->error);
+  download->done = TRUE;
+}
+
 static void
 test_faults_timeout_dns (GazeTestFixture *fixture,
                          gconstpointer    data)
@@ -1466,6 +1484,29 @@ test_faults_timeout_dns (GazeTestFixture *fixture,
       g_assert_cmpuint (resolver->n_unanswered, ==, 0);
       g_assert_cmpuint (gaze_test_server_get_n_started (fixture->server), ==, 0);
     }
+
+  /* A photo dragged from a web page whose host never resolves: the same
+   * deadline ends it, with the download's own sentence. */
+  {
+    g_autofree char *uri = g_strdup_printf ("http://" DNS_HOST ":%u/photo.jpg",
+                                            gaze_test_server_get_port (fixture->server));
+    g_autoptr(GTimer) timer = g_timer_new ();
+    DownloadResult download = { 0 };
+
+    gaze_client_download_async (fixture->client, uri, NULL, download_done_cb, &download);
+    while (!download.done)
+      g_main_context_iteration (NULL, TRUE);
+
+    g_test_message ("A download from a name that never resolves failed after %.1f s",
+                    g_timer_elapsed (timer, NULL));
+    g_assert_null (download.bytes);
+    g_assert_error (download.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_NETWORK);
+    g_assert_nonnull (strstr (download.error->message, "could not download the photo"));
+    g_assert_cmpfloat (g_timer_elapsed (timer, NULL), >=, 0.9 * SHORT_TIMEOUT_S);
+    g_assert_cmpfloat (g_timer_elapsed (timer, NULL), <, LATEST_S);
+    g_assert_cmpuint (resolver->n_unanswered, ==, 0);
+    g_clear_error (&download.error);
+  }
 
   /* Stop ends such a lookup too, deadline or not. */
   gaze_client_set_timeout (fixture->client, 0);

@@ -676,6 +676,34 @@ caller_cancelled_cb (GCancellable *caller_cancellable,
   g_cancellable_cancel (G_CANCELLABLE (user_data));
 }
 
+/* One request to @uri, answering to @caller_cancellable and to the
+ * client's own timers. */
+static Exchange *
+exchange_new_for_uri (const char   *method,
+                      GUri         *uri,
+                      const char   *deployment,
+                      GCancellable *caller_cancellable)
+{
+  Exchange *exchange;
+
+  exchange = g_new0 (Exchange, 1);
+  exchange->message = soup_message_new_from_uri (method, uri);
+  exchange->host = g_strdup (g_uri_get_host (uri));
+  exchange->deployment = g_strdup (deployment);
+  exchange->cancellable = g_cancellable_new ();
+
+  if (caller_cancellable != NULL)
+    {
+      exchange->caller_cancellable = g_object_ref (caller_cancellable);
+      exchange->cancelled_id = g_cancellable_connect (caller_cancellable,
+                                                      G_CALLBACK (caller_cancelled_cb),
+                                                      g_object_ref (exchange->cancellable),
+                                                      g_object_unref);
+    }
+
+  return exchange;
+}
+
 /* Both ways of asking send the same message; only what they accept back
  * differs. Its body comes later, from a worker: see exchange_set_body().
  */
@@ -707,20 +735,7 @@ exchange_new (const GazeEndpoint  *endpoint,
       return NULL;
     }
 
-  exchange = g_new0 (Exchange, 1);
-  exchange->message = soup_message_new_from_uri (SOUP_METHOD_POST, uri);
-  exchange->host = g_strdup (g_uri_get_host (uri));
-  exchange->deployment = g_strdup (endpoint->deployment);
-  exchange->cancellable = g_cancellable_new ();
-
-  if (caller_cancellable != NULL)
-    {
-      exchange->caller_cancellable = g_object_ref (caller_cancellable);
-      exchange->cancelled_id = g_cancellable_connect (caller_cancellable,
-                                                      G_CALLBACK (caller_cancelled_cb),
-                                                      g_object_ref (exchange->cancellable),
-                                                      g_object_unref);
-    }
+  exchange = exchange_new_for_uri (SOUP_METHOD_POST, uri, endpoint->deployment, caller_cancellable);
 
   headers = soup_message_get_request_headers (exchange->message);
   soup_message_headers_replace (headers, "api-key", api_key);
@@ -1567,24 +1582,8 @@ gaze_client_stream_finish (GazeClient    *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-typedef struct
-{
-  SoupMessage *message;
-  char        *host;
-} Download;
-
-static void
-download_free (gpointer data)
-{
-  Download *download = data;
-
-  g_clear_object (&download->message);
-  g_free (download->host);
-  g_free (download);
-}
-
 static GError *
-download_error_too_large (Download *download)
+download_error_too_large (Exchange *download)
 {
   return g_error_new (GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_HTTP,
                       _("The photo at “%s” is larger than Gaze downloads. Save it on this computer first, then attach the file."),
@@ -1592,7 +1591,7 @@ download_error_too_large (Download *download)
 }
 
 static GError *
-download_error_network (Download *download)
+download_error_network (Exchange *download)
 {
   return g_error_new (GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_NETWORK,
                       _("Gaze could not download the photo from “%s”. Check your internet connection, or save the photo first and attach the file."),
@@ -1608,7 +1607,7 @@ gaze_client_download_read_cb (GObject      *object,
   g_autoptr(GTask) task = user_data;
   g_autoptr(GBytes) bytes = NULL;
   g_autoptr(GError) error = NULL;
-  Download *download = g_task_get_task_data (task);
+  Exchange *download = g_task_get_task_data (task);
 
   g_assert (G_IS_INPUT_STREAM (input));
   g_assert (G_IS_TASK (task));
@@ -1637,8 +1636,7 @@ gaze_client_download_send_cb (GObject      *object,
   g_autoptr(GInputStream) input = NULL;
   g_autoptr(GError) error = NULL;
   GazeClient *self = g_task_get_source_object (task);
-  Download *download = g_task_get_task_data (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
+  Exchange *download = g_task_get_task_data (task);
   int priority = g_task_get_priority (task);
   goffset length;
   guint status;
@@ -1647,7 +1645,9 @@ gaze_client_download_send_cb (GObject      *object,
   g_assert (G_IS_TASK (task));
   g_assert (GAZE_IS_CLIENT (self));
 
-  if (!(input = soup_session_send_finish (session, result, &error)))
+  /* A host that does not answer, or whose name does not resolve, ends at
+   * the client's timeout: see exchange_start_deadline(). */
+  if (!(input = exchange_send_finish (download, session, result, &error)))
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_task_return_error (task, g_steal_pointer (&error));
@@ -1681,7 +1681,7 @@ gaze_client_download_send_cb (GObject      *object,
                    self->max_download_size,
                    FALSE,
                    priority,
-                   cancellable,
+                   download->cancellable,
                    gaze_client_download_read_cb,
                    g_steal_pointer (&task));
 }
@@ -1707,7 +1707,8 @@ gaze_client_download_async (GazeClient          *self,
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(GUri) parsed = NULL;
-  Download *download;
+  GMainContext *context;
+  Exchange *download;
 
   g_return_if_fail (GAZE_IS_CLIENT (self));
   g_return_if_fail (uri != NULL);
@@ -1725,16 +1726,18 @@ gaze_client_download_async (GazeClient          *self,
       return;
     }
 
-  download = g_new0 (Download, 1);
-  download->message = soup_message_new_from_uri (SOUP_METHOD_GET, parsed);
-  download->host = g_strdup (g_uri_get_host (parsed));
-  g_task_set_task_data (task, download, download_free);
+  download = exchange_new_for_uri (SOUP_METHOD_GET, parsed, NULL, cancellable);
+  g_task_set_task_data (task, download, exchange_free);
 
   soup_message_headers_replace (soup_message_get_request_headers (download->message), "Accept", "image/*");
 
-  soup_session_send_async (self->session, download->message, G_PRIORITY_DEFAULT,
-                           cancellable, gaze_client_download_send_cb,
-                           g_steal_pointer (&task));
+  context = g_task_get_context (task);
+  exchange_send_async (download,
+                       self->session,
+                       G_PRIORITY_DEFAULT,
+                       context,
+                       gaze_client_download_send_cb,
+                       g_steal_pointer (&task));
 }
 
 /**
