@@ -25,6 +25,7 @@ typedef struct
 static gboolean
 size_cb (int       width,
          int       height,
+         gboolean  multi_scan,
          int      *fit_width,
          int      *fit_height,
          gpointer  user_data)
@@ -61,7 +62,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   data++;
   size--;
 
-  jpeg = gaze_jpeg_new (size_cb, &fit);
+  jpeg = gaze_jpeg_new (size_cb, &fit, NULL);
 
   for (gsize offset = 0; ok && offset < size; offset += chunk)
     ok = gaze_jpeg_write (jpeg, data + offset, MIN (chunk, size - offset), &error);

@@ -1502,7 +1502,7 @@ test_error_too_large_formats (void)
   data[sof + 1] = 0xc2;
   progressive = g_bytes_new_take (data, g_bytes_get_size (jpeg));
   assert_too_large (progressive, "web.jpg", "20000 × 18000",
-                    "progressive JPEG image may have at most 300 megapixels");
+                    "progressive JPEG image may have at most 200 megapixels");
 
   /* 1.2 gigapixels is more than any JPEG may have. */
   g_clear_pointer (&jpeg, g_bytes_unref);

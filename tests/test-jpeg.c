@@ -25,6 +25,10 @@ typedef struct
   gboolean cmyk;
   int      orientation;      /* 0: no EXIF at all. */
   gboolean big_endian;
+  gboolean arithmetic;
+  gboolean scan_per_component;  /* Sequential, in one scan per component. */
+  int      h_samp;            /* Of luma; 0 for libjpeg's 2×2. */
+  int      v_samp;
 } Sample;
 
 /* A picture with detail everywhere, so that the coefficients are not all
@@ -72,6 +76,28 @@ make_jpeg (const Sample *sample)
   jpeg_set_quality (&cinfo, 90, TRUE);
   if (sample->progressive)
     jpeg_simple_progression (&cinfo);
+  cinfo.arith_code = sample->arithmetic;
+  if (sample->h_samp > 0)
+    {
+      cinfo.comp_info[0].h_samp_factor = sample->h_samp;
+      cinfo.comp_info[0].v_samp_factor = sample->v_samp;
+    }
+  if (sample->scan_per_component)
+    {
+      static jpeg_scan_info scans[3];
+
+      for (int i = 0; i < 3; i++)
+        {
+          scans[i].comps_in_scan = 1;
+          scans[i].component_index[0] = i;
+          scans[i].Ss = 0;
+          scans[i].Se = 63;
+          scans[i].Ah = 0;
+          scans[i].Al = 0;
+        }
+      cinfo.scan_info = scans;
+      cinfo.num_scans = 3;
+    }
 
   jpeg_start_compress (&cinfo, TRUE);
 
@@ -168,12 +194,14 @@ typedef struct
   gboolean refuse;
   int      seen_width;
   int      seen_height;
+  gboolean seen_multi_scan;
   guint    n_calls;
 } SizeData;
 
 static gboolean
 size_cb (int       width,
          int       height,
+         gboolean  multi_scan,
          int      *fit_width,
          int      *fit_height,
          gpointer  user_data)
@@ -181,6 +209,7 @@ size_cb (int       width,
   SizeData *data = user_data;
 
   data->n_calls++;
+  data->seen_multi_scan = multi_scan;
   data->seen_width = width;
   data->seen_height = height;
   *fit_width = data->fit_width > 0 ? data->fit_width : width;
@@ -197,7 +226,7 @@ decode (GBytes    *bytes,
         gboolean  *used_file,
         GError   **error)
 {
-  g_autoptr(GazeJpeg) jpeg = gaze_jpeg_new (size_cb, data);
+  g_autoptr(GazeJpeg) jpeg = gaze_jpeg_new (size_cb, data, NULL);
   const guint8 *p;
   gsize len;
   GdkPixbuf *pixbuf;
@@ -490,7 +519,7 @@ test_refused (void)
   gsize len;
   const guint8 *p = g_bytes_get_data (bytes, &len);
 
-  jpeg = gaze_jpeg_new (size_cb, &data);
+  jpeg = gaze_jpeg_new (size_cb, &data, NULL);
   g_assert_false (gaze_jpeg_write (jpeg, p, len, &error));
   g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_FAILED);
   g_assert_cmpuint (data.n_calls, ==, 1);
@@ -513,7 +542,7 @@ test_damaged (void)
 
   /* Not a JPEG at all. */
   {
-    g_autoptr(GazeJpeg) jpeg = gaze_jpeg_new (size_cb, &(SizeData) { 0 });
+    g_autoptr(GazeJpeg) jpeg = gaze_jpeg_new (size_cb, &(SizeData) { 0 }, NULL);
 
     if (gaze_jpeg_write (jpeg, (const guint8 *) "GIF89a........", 14, &error))
       g_assert_null (gaze_jpeg_finish (jpeg, &error));
@@ -523,7 +552,7 @@ test_damaged (void)
 
   /* A frame header that is too short. */
   {
-    g_autoptr(GazeJpeg) jpeg = gaze_jpeg_new (size_cb, &(SizeData) { 0 });
+    g_autoptr(GazeJpeg) jpeg = gaze_jpeg_new (size_cb, &(SizeData) { 0 }, NULL);
 
     if (gaze_jpeg_write (jpeg, garbage, sizeof garbage, &error))
       g_assert_null (gaze_jpeg_finish (jpeg, &error));
@@ -533,7 +562,7 @@ test_damaged (void)
 
   /* Only the header: nothing to show. */
   {
-    g_autoptr(GazeJpeg) jpeg = gaze_jpeg_new (size_cb, &(SizeData) { 0 });
+    g_autoptr(GazeJpeg) jpeg = gaze_jpeg_new (size_cb, &(SizeData) { 0 }, NULL);
 
     g_assert_true (gaze_jpeg_write (jpeg, p, 2, &error));
     g_assert_null (gaze_jpeg_finish (jpeg, &error));
@@ -549,7 +578,7 @@ test_damaged (void)
       gaze_jpeg_set_memory_limit (limit == 0 ? 0 : G_MAXSIZE);
       for (gsize cut = 3; cut < len; cut += 37)
         {
-          g_autoptr(GazeJpeg) jpeg = gaze_jpeg_new (size_cb, &(SizeData) { 60, 45 });
+          g_autoptr(GazeJpeg) jpeg = gaze_jpeg_new (size_cb, &(SizeData) { 60, 45 }, NULL);
           g_autoptr(GdkPixbuf) pixbuf = NULL;
 
           if (gaze_jpeg_write (jpeg, p, cut, &error))
@@ -651,6 +680,115 @@ test_disk_full (void)
   g_test_trap_assert_passed ();
 }
 
+/* Every layout of the coefficients: sampling other than 2×2, a sequential
+ * file in one scan per component (which keeps every coefficient too, like
+ * a progressive one), and arithmetic coding, which libjpeg cannot suspend,
+ * fed in the app's 64 kB pieces. The file store gives the same pixels as
+ * memory, and pieces the same as the whole. */
+static void
+test_layouts (void)
+{
+  const struct {
+    Sample   sample;
+    gboolean multi_scan;
+  } cases[] = {
+    { { 1200, 900, TRUE, FALSE, 0, FALSE, FALSE, FALSE, 1, 2 }, TRUE },   /* 4:4:0 */
+    { { 1200, 900, TRUE, FALSE, 0, FALSE, FALSE, FALSE, 4, 1 }, TRUE },   /* 4:1:1 */
+    { { 1200, 900, FALSE, FALSE, 0, FALSE, FALSE, TRUE, 0, 0 }, TRUE },
+    { { 2000, 1500, FALSE, FALSE, 0, FALSE, TRUE, FALSE, 0, 0 }, FALSE },
+    { { 2000, 1500, TRUE, FALSE, 0, FALSE, TRUE, FALSE, 0, 0 }, TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GBytes) bytes = make_jpeg (&cases[i].sample);
+      g_autoptr(GdkPixbuf) whole = NULL;
+      g_autoptr(GdkPixbuf) pieces = NULL;
+      g_autoptr(GError) error = NULL;
+      SizeData data = { 300, 225 };
+      gboolean used_file = FALSE;
+
+      g_test_message ("case %u: %" G_GSIZE_FORMAT " bytes", i, g_bytes_get_size (bytes));
+      g_assert_cmpuint (g_bytes_get_size (bytes), >, 64 * 1024);
+
+      gaze_jpeg_set_memory_limit (G_MAXSIZE);
+      whole = decode (bytes, 0, &data, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (data.seen_multi_scan, ==, cases[i].multi_scan);
+
+      gaze_jpeg_set_memory_limit (0);
+      pieces = decode (bytes, 64 * 1024, &data, &used_file, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (used_file, ==, cases[i].multi_scan);
+      assert_same_pixels (whole, pieces);
+    }
+
+  gaze_jpeg_set_memory_limit (16 * 1024 * 1024);
+}
+
+/* A file whose last scan comes again and again would keep libjpeg busy for
+ * as long as it has scans; it is refused past 500. */
+static void
+test_too_many_scans (void)
+{
+  const Sample sample = { 320, 240, TRUE, FALSE, 0, FALSE };
+  g_autoptr(GBytes) bytes = make_jpeg (&sample);
+  g_autoptr(GByteArray) repeated = g_byte_array_new ();
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GError) error = NULL;
+  SizeData data = { 0 };
+  gsize len;
+  const guint8 *p = g_bytes_get_data (bytes, &len);
+  gsize last_scan = 0;
+
+  /* The last SOS marker; the scan runs from it to EOI at the end. */
+  for (gsize i = 0; i + 1 < len; i++)
+    if (p[i] == 0xff && p[i + 1] == 0xda)
+      last_scan = i;
+  g_assert_cmpuint (last_scan, >, 0);
+  g_assert_cmpint (p[len - 2], ==, 0xff);
+  g_assert_cmpint (p[len - 1], ==, 0xd9);
+
+  g_byte_array_append (repeated, p, len - 2);
+  for (guint i = 0; i < 600; i++)
+    g_byte_array_append (repeated, p + last_scan, len - 2 - last_scan);
+  g_byte_array_append (repeated, p + len - 2, 2);
+
+  {
+    g_autoptr(GBytes) many = g_bytes_new (repeated->data, repeated->len);
+
+    pixbuf = decode (many, 4096, &data, NULL, &error);
+    g_assert_null (pixbuf);
+    g_assert_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE);
+    g_assert_nonnull (strstr (error->message, "500"));
+  }
+}
+
+/* A cancelled preparation stops at the next row of blocks. */
+static void
+test_cancel (void)
+{
+  const Sample sample = { 640, 480, TRUE, FALSE, 0, FALSE };
+  g_autoptr(GBytes) bytes = make_jpeg (&sample);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GazeJpeg) jpeg = NULL;
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GError) error = NULL;
+  SizeData data = { 0 };
+  gsize len;
+  const guint8 *p = g_bytes_get_data (bytes, &len);
+
+  jpeg = gaze_jpeg_new (size_cb, &data, cancellable);
+  g_assert_true (gaze_jpeg_write (jpeg, p, len / 2, &error));
+  g_assert_no_error (error);
+
+  g_cancellable_cancel (cancellable);
+  if (gaze_jpeg_write (jpeg, p + len / 2, len - len / 2, &error))
+    pixbuf = gaze_jpeg_finish (jpeg, &error);
+  g_assert_null (pixbuf);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -677,6 +815,9 @@ main (int   argc,
   g_test_add_func ("/jpeg/damaged", test_damaged);
   g_test_add_func ("/jpeg/encode", test_encode);
   g_test_add_func ("/jpeg/disk-full", test_disk_full);
+  g_test_add_func ("/jpeg/layouts", test_layouts);
+  g_test_add_func ("/jpeg/too-many-scans", test_too_many_scans);
+  g_test_add_func ("/jpeg/cancel", test_cancel);
 
   status = g_test_run ();
 

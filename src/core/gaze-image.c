@@ -404,10 +404,13 @@ static const FormatInfo formats[N_FORMATS] = {
   [FORMAT_BMP] = { "BMP", "bmp", MEGAPIXELS (50), 4, 0, FALSE },
 };
 
-/* Its coefficients take a temporary file of 3 bytes a pixel, 900 MB at the
- * limit, and decoding one takes about 17 ms a megapixel. */
+/* A JPEG in several scans, as progressive ones are: its coefficients take
+ * a temporary file of 3 bytes a pixel (6 for a 4:4:4 one), up to 1.2 GB at
+ * the limit, and decoding takes about 17 ms a megapixel. A byte a pixel of
+ * the decoding budget keeps more than two large ones from filling the disk
+ * at once. */
 static const FormatInfo progressive_jpeg = {
-  "progressive JPEG", "jpeg", MEGAPIXELS (300), 0, 0, FALSE
+  "progressive JPEG", "jpeg", MEGAPIXELS (200), 1, 0, FALSE
 };
 
 /*
@@ -933,11 +936,19 @@ on_size_prepared (GdkPixbufLoader *loader,
 static gboolean
 on_jpeg_size (int       width,
               int       height,
+              gboolean  multi_scan,
               int      *fit_width,
               int      *fit_height,
               gpointer  user_data)
 {
-  return decoder_size_known (user_data, width, height, fit_width, fit_height);
+  Decoder *decoder = user_data;
+
+  /* Any JPEG in several scans keeps all its coefficients until the end,
+   * a sequential one that sends a component at a time too. */
+  if (multi_scan)
+    decoder->format = &progressive_jpeg;
+
+  return decoder_size_known (decoder, width, height, fit_width, fit_height);
 }
 
 static void
@@ -1079,12 +1090,13 @@ decoder_write_loader (Decoder       *decoder,
   if (decoder->kind == FORMAT_JPEG)
     {
       if (decoder->jpeg == NULL)
-        decoder->jpeg = gaze_jpeg_new (on_jpeg_size, decoder);
+        decoder->jpeg = gaze_jpeg_new (on_jpeg_size, decoder, decoder->cancellable);
 
       if (!gaze_jpeg_write (decoder->jpeg, data, len, &local_error) ||
           g_cancellable_is_cancelled (decoder->cancellable))
         {
-          if (g_cancellable_is_cancelled (decoder->cancellable))
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+              g_cancellable_is_cancelled (decoder->cancellable))
             decoder->cancelled = TRUE;
           decoder_set_error (decoder, local_error, error);
           return FALSE;
@@ -1218,6 +1230,8 @@ decoder_close (Decoder  *decoder,
       if (!(owned = gaze_jpeg_finish (decoder->jpeg, &local_error)) ||
           decoder->size_refused || decoder->cancelled)
         {
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+            decoder->cancelled = TRUE;
           decoder_set_error (decoder, local_error, error);
           return NULL;
         }

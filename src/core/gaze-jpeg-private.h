@@ -14,21 +14,26 @@ G_BEGIN_DECLS
  * its caller asks for once the header is read. Errors are in the
  * GDK_PIXBUF_ERROR domain, as a GdkPixbufLoader's would be, except
  * G_IO_ERROR_NO_SPACE when the temporary file for the coefficients of a
- * large progressive JPEG could not be made or written.
+ * large progressive JPEG could not be made or written, and
+ * G_IO_ERROR_CANCELLED once @cancellable is cancelled.
  */
 
 typedef struct _GazeJpeg GazeJpeg;
 
-/* Called once the frame header is read. Returns %FALSE to stop decoding;
+/* Called once the frame header is read. @multi_scan: the picture comes in
+ * several scans (progressive, or one component at a time), so all its
+ * coefficients are kept until the end. Returns %FALSE to stop decoding;
  * otherwise sets the size the decoded picture should have. */
 typedef gboolean (*GazeJpegSizeFunc) (int       width,
                                       int       height,
+                                      gboolean  multi_scan,
                                       int      *fit_width,
                                       int      *fit_height,
                                       gpointer  user_data);
 
 GazeJpeg  *gaze_jpeg_new              (GazeJpegSizeFunc   size_func,
-                                       gpointer           user_data);
+                                       gpointer           user_data,
+                                       GCancellable      *cancellable);
 void       gaze_jpeg_free             (GazeJpeg          *self);
 gboolean   gaze_jpeg_write            (GazeJpeg          *self,
                                        const guint8      *data,

@@ -50,6 +50,11 @@
 
 static gsize memory_limit = DEFAULT_MEMORY_LIMIT;
 
+/* A progressive photo has about ten scans. Each scan is a pass over all the
+ * coefficients, so a small file of thousands of them would keep a worker
+ * busy for an hour. libjpeg-turbo 3 refuses more than 500 by default too. */
+#define MAX_SCANS 500
+
 typedef enum
 {
   STATE_HEADER,
@@ -98,6 +103,13 @@ struct _GazeJpeg
   GazeJpegSizeFunc  size_func;
   gpointer          user_data;
 
+  /* Called by libjpeg at every row of blocks: a file of endless scans, or
+   * a cancelled preparation, stops there. */
+  struct jpeg_progress_mgr progress;
+  GCancellable     *cancellable;
+  gboolean          cancelled;
+  gboolean          too_many_scans;
+
   /* Bytes given but not yet consumed by libjpeg, and how many of the next
    * ones it asked to skip. */
   GByteArray       *input;
@@ -113,12 +125,13 @@ struct _GazeJpeg
   GdkPixbuf        *pixbuf;
   JSAMPARRAY        cmyk_row;
 
-  /* Averaging blocks of pixels, for pictures more than 8 times larger
-   * than the fit: a row as decoded, and the sums of the current blocks. */
+  /* Averaging blocks of pixels, for pictures still twice the fit or more
+   * after libjpeg's scaling: a row as decoded, and the sums of the current
+   * blocks. */
   JDIMENSION        block_width;
   JDIMENSION        block_height;
   JSAMPARRAY        row;
-  guint32          *sums;
+  guint64          *sums;
   JDIMENSION        summed_rows;
   int               reduced_rows;
 };
@@ -170,6 +183,19 @@ set_error_from_libjpeg (GazeJpeg  *self,
   self->error_mgr.format_message ((j_common_ptr) &self->cinfo, message);
   g_debug ("libjpeg stopped: %s", message);
 
+  if (self->cancelled)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "Cancelled");
+      return;
+    }
+
+  if (self->too_many_scans)
+    {
+      g_set_error (error, GDK_PIXBUF_ERROR, GDK_PIXBUF_ERROR_CORRUPT_IMAGE,
+                   "More than %d scans", MAX_SCANS);
+      return;
+    }
+
   /* The temporary file could not be made or written: the disk is full,
    * most likely. */
   if (code == JERR_TFILE_CREATE || code == JERR_TFILE_READ ||
@@ -186,6 +212,7 @@ fail (GazeJpeg *self,
       int       code)
 {
   self->error_mgr.msg_code = code;
+  memset (&self->error_mgr.msg_parm, 0, sizeof self->error_mgr.msg_parm);
   self->error_mgr.error_exit ((j_common_ptr) &self->cinfo);
   g_assert_not_reached ();
 }
@@ -580,6 +607,24 @@ find_orientation (j_decompress_ptr cinfo)
   return 1;
 }
 
+static void
+on_progress (j_common_ptr cinfo)
+{
+  GazeJpeg *self = cinfo->client_data;
+
+  if (g_cancellable_is_cancelled (self->cancellable))
+    {
+      self->cancelled = TRUE;
+      fail (self, JERR_NOT_COMPILED);
+    }
+
+  if (self->cinfo.input_scan_number > MAX_SCANS)
+    {
+      self->too_many_scans = TRUE;
+      fail (self, JERR_NOT_COMPILED);
+    }
+}
+
 /*
  * Decoding
  */
@@ -654,7 +699,8 @@ read_header (GazeJpeg *self)
   width = (int) self->cinfo.image_width;
   height = (int) self->cinfo.image_height;
 
-  if (!self->size_func (width, height, &self->fit_width, &self->fit_height, self->user_data))
+  if (!self->size_func (width, height, jpeg_has_multiple_scans (&self->cinfo),
+                        &self->fit_width, &self->fit_height, self->user_data))
     {
       self->refused = TRUE;
       return FALSE;
@@ -710,8 +756,8 @@ start (GazeJpeg *self)
                                                  width * 3, 1);
       self->sums = self->cinfo.mem->alloc_large ((j_common_ptr) &self->cinfo, JPOOL_IMAGE,
                                                  (gsize) gdk_pixbuf_get_width (self->pixbuf) * 3 *
-                                                 sizeof (guint32));
-      memset (self->sums, 0, (gsize) gdk_pixbuf_get_width (self->pixbuf) * 3 * sizeof (guint32));
+                                                 sizeof (guint64));
+      memset (self->sums, 0, (gsize) gdk_pixbuf_get_width (self->pixbuf) * 3 * sizeof (guint64));
       self->summed_rows = 0;
     }
 
@@ -732,7 +778,7 @@ reduce_row (GazeJpeg     *self,
 
   for (JDIMENSION x = 0; x < width; x++)
     {
-      guint32 *sum = self->sums + (x / self->block_width) * 3;
+      guint64 *sum = self->sums + (x / self->block_width) * 3;
 
       sum[0] += row[3 * x];
       sum[1] += row[3 * x + 1];
@@ -752,13 +798,13 @@ reduce_row (GazeJpeg     *self,
     {
       /* The last block of a row may be narrower. */
       JDIMENSION columns = MIN (self->block_width, width - (JDIMENSION) x * self->block_width);
-      guint32 count = columns * self->summed_rows;
+      guint64 count = (guint64) columns * self->summed_rows;
 
       for (int c = 0; c < 3; c++)
         out[3 * x + c] = (guint8) ((self->sums[3 * x + c] + count / 2) / count);
     }
 
-  memset (self->sums, 0, (gsize) reduced_width * 3 * sizeof (guint32));
+  memset (self->sums, 0, (gsize) reduced_width * 3 * sizeof (guint64));
   self->summed_rows = 0;
   self->reduced_rows++;
 }
@@ -825,7 +871,12 @@ run (GazeJpeg  *self,
           break;
 
         case STATE_START:
-          progress = start (self);
+          /* libjpeg's arithmetic decoder cannot suspend for more data, so
+           * such a file (rare) is decoded once all of it is here. */
+          if (self->cinfo.arith_code && !self->at_end)
+            progress = FALSE;
+          else
+            progress = start (self);
           break;
 
         case STATE_SCANLINES:
@@ -859,16 +910,19 @@ run (GazeJpeg  *self,
 }
 
 GazeJpeg *
-gaze_jpeg_new (GazeJpegSizeFunc size_func,
-               gpointer         user_data)
+gaze_jpeg_new (GazeJpegSizeFunc  size_func,
+               gpointer          user_data,
+               GCancellable     *cancellable)
 {
   GazeJpeg *self;
 
   g_return_val_if_fail (size_func != NULL, NULL);
+  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
 
   self = g_new0 (GazeJpeg, 1);
   self->size_func = size_func;
   self->user_data = user_data;
+  self->cancellable = cancellable ? g_object_ref (cancellable) : NULL;
   self->fd = -1;
   self->orientation = 1;
   self->input = g_byte_array_new ();
@@ -901,6 +955,9 @@ gaze_jpeg_new (GazeJpegSizeFunc size_func,
   self->source.term_source = source_term;
   self->cinfo.src = &self->source;
 
+  self->progress.progress_monitor = on_progress;
+  self->cinfo.progress = &self->progress;
+
   /* Only the orientation is read from the file's metadata. */
   jpeg_save_markers (&self->cinfo, JPEG_APP0 + 1, 0xffff);
 
@@ -917,6 +974,7 @@ gaze_jpeg_free (GazeJpeg *self)
   close_backing_file (self);
   g_byte_array_unref (self->input);
   g_clear_object (&self->pixbuf);
+  g_clear_object (&self->cancellable);
   g_free (self);
 }
 
@@ -997,16 +1055,52 @@ gaze_jpeg_finish (GazeJpeg  *self,
 
 typedef struct
 {
-  struct jpeg_error_mgr error_mgr;
-  jmp_buf               jump;
-} EncodeError;
+  struct jpeg_error_mgr       error_mgr;
+  jmp_buf                     jump;
+  struct jpeg_destination_mgr destination;
+  GByteArray                 *output;
+} Encoder;
 
 static void
 on_encode_error_exit (j_common_ptr cinfo)
 {
-  EncodeError *encode_error = (EncodeError *) cinfo->err;
+  Encoder *encoder = cinfo->client_data;
 
-  longjmp (encode_error->jump, 1);
+  longjmp (encoder->jump, 1);
+}
+
+/* The destination: one growing array, which the encoder owns whatever
+ * happens, so that an error frees it as surely as success returns it. */
+static void
+destination_init (j_compress_ptr cinfo)
+{
+  Encoder *encoder = cinfo->client_data;
+
+  g_byte_array_set_size (encoder->output, 64 * 1024);
+  cinfo->dest->next_output_byte = encoder->output->data;
+  cinfo->dest->free_in_buffer = encoder->output->len;
+}
+
+static boolean
+destination_grow (j_compress_ptr cinfo)
+{
+  Encoder *encoder = cinfo->client_data;
+  gsize used = encoder->output->len;
+
+  /* libjpeg asks for more only once the buffer is full. */
+  g_byte_array_set_size (encoder->output, used * 2);
+  cinfo->dest->next_output_byte = encoder->output->data + used;
+  cinfo->dest->free_in_buffer = encoder->output->len - used;
+
+  return TRUE;
+}
+
+static void
+destination_term (j_compress_ptr cinfo)
+{
+  Encoder *encoder = cinfo->client_data;
+
+  g_byte_array_set_size (encoder->output, encoder->output->len - cinfo->dest->free_in_buffer);
 }
 
 /* Only what this function writes reaches the file: a JFIF header, the
@@ -1019,12 +1113,9 @@ gaze_jpeg_encode (GdkPixbuf  *pixbuf,
                   GError    **error)
 {
   struct jpeg_compress_struct cinfo;
-  EncodeError encode_error;
-  unsigned char *volatile buffer = NULL;
-  unsigned long size = 0;
+  Encoder encoder = { 0 };
   const guint8 *pixels;
   int rowstride;
-  GBytes *bytes;
 
   g_return_val_if_fail (GDK_IS_PIXBUF (pixbuf), NULL);
   g_return_val_if_fail (!gdk_pixbuf_get_has_alpha (pixbuf), NULL);
@@ -1035,27 +1126,32 @@ gaze_jpeg_encode (GdkPixbuf  *pixbuf,
   pixels = gdk_pixbuf_read_pixels (pixbuf);
   rowstride = gdk_pixbuf_get_rowstride (pixbuf);
 
-  cinfo.err = jpeg_std_error (&encode_error.error_mgr);
-  encode_error.error_mgr.error_exit = on_encode_error_exit;
-  encode_error.error_mgr.output_message = on_output_message;
+  encoder.output = g_byte_array_new ();
+  cinfo.err = jpeg_std_error (&encoder.error_mgr);
+  encoder.error_mgr.error_exit = on_encode_error_exit;
+  encoder.error_mgr.output_message = on_output_message;
+  encoder.destination.init_destination = destination_init;
+  encoder.destination.empty_output_buffer = destination_grow;
+  encoder.destination.term_destination = destination_term;
 
-  if (setjmp (encode_error.jump) != 0)
+  if (setjmp (encoder.jump) != 0)
     {
       char message[JMSG_LENGTH_MAX];
 
-      encode_error.error_mgr.format_message ((j_common_ptr) &cinfo, message);
+      encoder.error_mgr.format_message ((j_common_ptr) &cinfo, message);
       g_set_error_literal (error, GDK_PIXBUF_ERROR,
-                           encode_error.error_mgr.msg_code == JERR_OUT_OF_MEMORY
+                           encoder.error_mgr.msg_code == JERR_OUT_OF_MEMORY
                              ? GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY
                              : GDK_PIXBUF_ERROR_FAILED,
                            message);
       jpeg_destroy_compress (&cinfo);
-      free (buffer);
+      g_byte_array_unref (encoder.output);
       return NULL;
     }
 
   jpeg_create_compress (&cinfo);
-  jpeg_mem_dest (&cinfo, (unsigned char **) &buffer, &size);
+  cinfo.client_data = &encoder;
+  cinfo.dest = &encoder.destination;
 
   cinfo.image_width = (JDIMENSION) gdk_pixbuf_get_width (pixbuf);
   cinfo.image_height = (JDIMENSION) gdk_pixbuf_get_height (pixbuf);
@@ -1079,8 +1175,5 @@ gaze_jpeg_encode (GdkPixbuf  *pixbuf,
   jpeg_finish_compress (&cinfo);
   jpeg_destroy_compress (&cinfo);
 
-  bytes = g_bytes_new (buffer, size);
-  free (buffer);
-
-  return bytes;
+  return g_byte_array_free_to_bytes (encoder.output);
 }
