@@ -393,6 +393,9 @@ gaze_image_tile_show_detail (GazeImageTile *self)
                                   -1);
 }
 
+/* Runs for "toggled" and for "clicked": with the default "Automatic" the
+ * High button is shown active, and a click on it toggles nothing; it still
+ * means the person wants High, whatever the default becomes. */
 static void
 gaze_image_tile_detail_toggled_cb (GazeImageTile   *self,
                                    GtkToggleButton *button)

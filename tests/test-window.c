@@ -438,6 +438,15 @@ test_window_detail_toggle (void)
   g_assert_cmpint (gaze_image_get_detail (gaze_image_tile_get_image (tile)), ==, GAZE_DETAIL_AUTO);
   g_assert_cmpint (gaze_image_get_width (gaze_image_tile_get_image (tile)), ==, 1152);
 
+  /* A click on the High it shows is a choice too: a later default of Low
+   * leaves this photo at High. */
+  g_signal_emit_by_name (high, "clicked");
+  g_settings_set_string (settings, "detail", "low");
+  g_assert_true (gtk_toggle_button_get_active (high));
+  wait_until (tiles_ready, window);
+  g_assert_cmpint (gaze_image_get_detail (gaze_image_tile_get_image (tile)), ==, GAZE_DETAIL_HIGH);
+  g_settings_reset (settings, "detail");
+
   /* Choosing overrides it. */
   gtk_toggle_button_set_active (low, TRUE);
   g_assert_false (gtk_toggle_button_get_active (high));
