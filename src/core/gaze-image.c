@@ -884,11 +884,6 @@ decoder_size_known (Decoder *decoder,
   *fit_width = width;
   *fit_height = height;
 
-  /* The frame header tells progressive JPEGs apart, and the scan has seen
-   * it by the time libjpeg reports the size. */
-  if (decoder->format == &formats[FORMAT_JPEG] && decoder->scan.progressive)
-    decoder->format = &progressive_jpeg;
-
   if (width <= 0 || height <= 0 || is_too_many_pixels (decoder->format, width, height))
     {
       decoder->size_refused = TRUE;

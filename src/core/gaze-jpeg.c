@@ -1149,8 +1149,9 @@ gaze_jpeg_encode (GdkPixbuf  *pixbuf,
       return NULL;
     }
 
-  jpeg_create_compress (&cinfo);
+  /* Set before libjpeg starts, so that an error while it does finds it. */
   cinfo.client_data = &encoder;
+  jpeg_create_compress (&cinfo);
   cinfo.dest = &encoder.destination;
 
   cinfo.image_width = (JDIMENSION) gdk_pixbuf_get_width (pixbuf);
