@@ -491,6 +491,25 @@ gaze_client_error_new_literal (GazeClientError  code,
 }
 
 /**
+ * gaze_client_error_new_unreadable:
+ * @request_id: (nullable): the service's id of the request
+ *
+ * The error for a reply that is not what the service sends: not JSON, cut
+ * short, of the wrong shape, or far too large.
+ *
+ * Returns: (transfer full): a new %GAZE_CLIENT_ERROR_UNREADABLE_REPLY error
+ */
+GError *
+gaze_client_error_new_unreadable (const char *request_id)
+{
+  return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_UNREADABLE_REPLY,
+                                        _("The service sent a reply Gaze cannot read. Try "
+                                          "again; if it keeps happening, check that the "
+                                          "endpoint belongs to an Azure OpenAI resource."),
+                                        request_id);
+}
+
+/**
  * gaze_client_error_new_from_http:
  * @status: the HTTP status, not 2xx
  * @body: (nullable): the response body

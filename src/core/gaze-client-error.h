@@ -54,5 +54,6 @@ char       *gaze_client_describe_error_filter    (JsonObject      *error_object)
 GError     *gaze_client_error_new_literal        (GazeClientError  code,
                                                   const char      *message,
                                                   const char      *request_id);
+GError     *gaze_client_error_new_unreadable     (const char      *request_id);
 
 G_END_DECLS

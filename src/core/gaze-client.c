@@ -661,13 +661,6 @@ error_from_transport (const GError *error,
 }
 
 /* A whole answer larger than any answer is not one. */
-static GError *
-exchange_error_too_large (Exchange *exchange)
-{
-  return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_UNREADABLE_REPLY,
-                                        _("The service sent a reply Gaze cannot read. Try again; if it keeps happening, check that the endpoint belongs to an Azure OpenAI resource."),
-                                        exchange_get_request_id (exchange));
-}
 
 static void
 caller_cancelled_cb (GCancellable *caller_cancellable,
@@ -874,7 +867,7 @@ gaze_client_complete_read_cb (GObject      *object,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_task_return_error (task, g_steal_pointer (&error));
       else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
-        g_task_return_error (task, exchange_error_too_large (exchange));
+        g_task_return_error (task, gaze_client_error_new_unreadable (exchange_get_request_id (exchange)));
       else
         g_task_return_error (task, error_from_transport (error, exchange));
       return;
@@ -1343,7 +1336,7 @@ stream_read_body (GTask  *task,
         }
 
       streaming_stop_idle_timer (streaming);
-      g_task_return_error (task, exchange_error_too_large (streaming->exchange));
+      g_task_return_error (task, gaze_client_error_new_unreadable (exchange_get_request_id (streaming->exchange)));
       return FALSE;
     }
 

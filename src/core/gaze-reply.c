@@ -79,16 +79,6 @@ gaze_reply_read_usage (GazeReply  *self,
   self->total_tokens = gaze_json_get_count (usage, "total_tokens");
 }
 
-static GError *
-unreadable (void)
-{
-  return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_UNREADABLE_REPLY,
-                                        _("The service sent a reply Gaze cannot read. Try "
-                                          "again; if it keeps happening, check that the "
-                                          "endpoint belongs to an Azure OpenAI resource."),
-                                        NULL);
-}
-
 /**
  * gaze_reply_dup_finish_reason:
  * @choice: (nullable): a choice of a reply or of a streamed chunk
@@ -152,7 +142,7 @@ gaze_reply_parse (GBytes  *body,
   root = gaze_json_parse_untrusted (parser, data, size);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_propagate_error (error, unreadable ());
+      g_propagate_error (error, gaze_client_error_new_unreadable (NULL));
       return NULL;
     }
 
@@ -163,7 +153,7 @@ gaze_reply_parse (GBytes  *body,
       !(first = json_array_get_element (json_node_get_array (choices), 0)) ||
       !JSON_NODE_HOLDS_OBJECT (first))
     {
-      g_propagate_error (error, unreadable ());
+      g_propagate_error (error, gaze_client_error_new_unreadable (NULL));
       return NULL;
     }
 
@@ -193,7 +183,7 @@ gaze_reply_parse (GBytes  *body,
         {
           if (!(content = gaze_json_get_string (message, "content")))
             {
-              g_propagate_error (error, unreadable ());
+              g_propagate_error (error, gaze_client_error_new_unreadable (NULL));
               return NULL;
             }
 
@@ -203,7 +193,7 @@ gaze_reply_parse (GBytes  *body,
     }
   else if (message == NULL && g_strcmp0 (self->finish_reason, "content_filter") != 0)
     {
-      g_propagate_error (error, unreadable ());
+      g_propagate_error (error, gaze_client_error_new_unreadable (NULL));
       return NULL;
     }
 

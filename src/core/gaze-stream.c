@@ -80,16 +80,6 @@ gaze_stream_free (GazeStream *self)
   g_free (self);
 }
 
-static GError *
-new_unreadable (void)
-{
-  return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_UNREADABLE_REPLY,
-                                        _("The service sent a reply Gaze cannot read. Try "
-                                          "again; if it keeps happening, check that the "
-                                          "endpoint belongs to an Azure OpenAI resource."),
-                                        NULL);
-}
-
 /* The service's own words, made safe to show: one line of valid UTF-8,
  * not too long.
  */
@@ -269,7 +259,7 @@ read_choice (GazeStream  *self,
           if (JSON_NODE_TYPE (content) != JSON_NODE_VALUE ||
               json_node_get_value_type (content) != G_TYPE_STRING)
             {
-              g_propagate_error (error, new_unreadable ());
+              g_propagate_error (error, gaze_client_error_new_unreadable (NULL));
               return FALSE;
             }
 
@@ -347,7 +337,7 @@ gaze_stream_read_chunk (GazeStream  *self,
   root = gaze_json_parse_untrusted (self->json, json, length);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      self->error = new_unreadable ();
+      self->error = gaze_client_error_new_unreadable (NULL);
       g_propagate_error (error, g_error_copy (self->error));
       return FALSE;
     }
@@ -425,7 +415,7 @@ gaze_stream_feed (GazeStream  *self,
       !gaze_sse_parser_feed (self->parser, bytes, length, event_cb, self, &local_error))
     {
       g_debug ("Stopped reading the stream: %s", local_error->message);
-      self->error = new_unreadable ();
+      self->error = gaze_client_error_new_unreadable (NULL);
     }
 
   if (self->error != NULL)
@@ -534,7 +524,7 @@ gaze_stream_finish (GazeStream  *self,
 
   if (!done && self->finish_reason == NULL && self->n_chunks == 0)
     {
-      self->error = new_unreadable ();
+      self->error = gaze_client_error_new_unreadable (NULL);
       g_propagate_error (error, g_error_copy (self->error));
       return NULL;
     }
