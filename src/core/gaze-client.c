@@ -629,31 +629,39 @@ error_from_transport (const GError *error,
 
   if (error->domain == G_TLS_ERROR)
     return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_TLS,
-                                          _("The connection to the endpoint is not secure: its certificate was not accepted, so Gaze sent nothing. Check the endpoint in Preferences."),
+                                          _("The connection to the endpoint is not secure: its "
+                                            "certificate was not accepted, so Gaze sent nothing. "
+                                            "Check the endpoint in Preferences."),
                                           request_id);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_TIMEOUT,
-                                          _("Azure OpenAI did not answer in time. Try again in a moment."),
+                                          _("Azure OpenAI did not answer in time. "
+                                            "Try again in a moment."),
                                           request_id);
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) ||
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
     return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_NETWORK,
-                                          _("The connection broke before the answer arrived. Check your internet connection and try again."),
+                                          _("The connection broke before the answer arrived. "
+                                            "Check your internet connection and try again."),
                                           request_id);
 
   if (error->domain == G_RESOLVER_ERROR)
     {
-      g_autofree char *message = g_strdup_printf (_("Gaze could not find “%s”. Check the resource name in Preferences and your internet connection."),
+      g_autofree char *message = g_strdup_printf (_("Gaze could not find “%s”. Check "
+                                                    "the resource name in Preferences and "
+                                                    "your internet connection."),
                                                   exchange->host);
 
       return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_NETWORK, message, request_id);
     }
 
   {
-    g_autofree char *message = g_strdup_printf (_("Gaze could not reach “%s”. Check your internet connection and the endpoint in Preferences."),
+    g_autofree char *message = g_strdup_printf (_("Gaze could not reach “%s”. Check "
+                                                  "your internet connection and the "
+                                                  "endpoint in Preferences."),
                                                 exchange->host);
 
     return gaze_client_error_new_literal (GAZE_CLIENT_ERROR_NETWORK, message, request_id);
@@ -723,7 +731,10 @@ exchange_new (const GazeEndpoint  *endpoint,
     {
       g_propagate_error (error,
                          gaze_client_error_new_literal (GAZE_CLIENT_ERROR_ENDPOINT_NOT_FOUND,
-                                                        _("The endpoint or the deployment name contains characters that cannot be part of an address. Check them in Preferences."),
+                                                        _("The endpoint or the deployment name "
+                                                          "contains characters that cannot be "
+                                                          "part of an address. Check them in "
+                                                          "Preferences."),
                                                         NULL));
       return NULL;
     }
@@ -867,7 +878,8 @@ gaze_client_complete_read_cb (GObject      *object,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_task_return_error (task, g_steal_pointer (&error));
       else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
-        g_task_return_error (task, gaze_client_error_new_unreadable (exchange_get_request_id (exchange)));
+        g_task_return_error (task,
+                             gaze_client_error_new_unreadable (exchange_get_request_id (exchange)));
       else
         g_task_return_error (task, error_from_transport (error, exchange));
       return;
@@ -1034,7 +1046,8 @@ gaze_client_complete_finish (GazeClient    *self,
 {
   g_return_val_if_fail (GAZE_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == gaze_client_complete_async, NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == gaze_client_complete_async,
+                        NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -1169,13 +1182,17 @@ stream_return_transport_error (GTask  *task,
 
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) && streaming->timed_out)
     {
+      const char *request_id = exchange_get_request_id (streaming->exchange);
       g_autofree char *wait = gaze_client_format_wait (streaming->idle_timeout);
-      g_autofree char *message = g_strdup_printf (_("Azure OpenAI sent nothing more for %s, so Gaze stopped waiting for the rest of the answer. Try again in a moment."),
+      g_autofree char *message = g_strdup_printf (_("Azure OpenAI sent nothing more for %s, "
+                                                    "so Gaze stopped waiting for the rest of "
+                                                    "the answer. Try again in a moment."),
                                                   wait);
 
       g_task_return_error (task,
-                           gaze_client_error_new_literal (GAZE_CLIENT_ERROR_TIMEOUT, message,
-                                                          exchange_get_request_id (streaming->exchange)));
+                           gaze_client_error_new_literal (GAZE_CLIENT_ERROR_TIMEOUT,
+                                                          message,
+                                                          request_id));
       return;
     }
 
@@ -1327,6 +1344,8 @@ stream_read_body (GTask  *task,
 
   if (size > limit - streaming->body->len)
     {
+      const char *request_id;
+
       /* An error's start says enough; an answer that large is not one. */
       if (streaming->reading == READING_ERROR)
         {
@@ -1336,7 +1355,8 @@ stream_read_body (GTask  *task,
         }
 
       streaming_stop_idle_timer (streaming);
-      g_task_return_error (task, gaze_client_error_new_unreadable (exchange_get_request_id (streaming->exchange)));
+      request_id = exchange_get_request_id (streaming->exchange);
+      g_task_return_error (task, gaze_client_error_new_unreadable (request_id));
       return FALSE;
     }
 
@@ -1579,7 +1599,8 @@ static GError *
 download_error_too_large (Exchange *download)
 {
   return g_error_new (GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_HTTP,
-                      _("The photo at “%s” is larger than Gaze downloads. Save it on this computer first, then attach the file."),
+                      _("The photo at “%s” is larger than Gaze downloads. "
+                        "Save it on this computer first, then attach the file."),
                       download->host);
 }
 
@@ -1587,7 +1608,9 @@ static GError *
 download_error_network (Exchange *download)
 {
   return g_error_new (GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_NETWORK,
-                      _("Gaze could not download the photo from “%s”. Check your internet connection, or save the photo first and attach the file."),
+                      _("Gaze could not download the photo from “%s”. "
+                        "Check your internet connection, or save the photo first "
+                        "and attach the file."),
                       download->host);
 }
 
@@ -1631,6 +1654,7 @@ gaze_client_download_send_cb (GObject      *object,
   GazeClient *self = g_task_get_source_object (task);
   Exchange *download = g_task_get_task_data (task);
   int priority = g_task_get_priority (task);
+  SoupMessageHeaders *response_headers;
   goffset length;
   guint status;
 
@@ -1654,7 +1678,8 @@ gaze_client_download_send_cb (GObject      *object,
     {
       input_close_unread (input);
       g_task_return_new_error (task, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_HTTP,
-                               _("“%s” did not give the photo (HTTP %u). Save it from the web page first, then attach the file."),
+                               _("“%s” did not give the photo (HTTP %u). "
+                                 "Save it from the web page first, then attach the file."),
                                download->host, status);
       return;
     }
@@ -1662,7 +1687,8 @@ gaze_client_download_send_cb (GObject      *object,
   /* A photo that says it is too large is not read at all; one that does
    * not say is read up to the cap.
    */
-  length = soup_message_headers_get_content_length (soup_message_get_response_headers (download->message));
+  response_headers = soup_message_get_response_headers (download->message);
+  length = soup_message_headers_get_content_length (response_headers);
   if (length > 0 && (guint64)length > self->max_download_size)
     {
       input_close_unread (input);
@@ -1712,17 +1738,21 @@ gaze_client_download_async (GazeClient          *self,
 
   parsed = g_uri_parse (uri, SOUP_HTTP_URI_FLAGS, NULL);
   if (parsed == NULL ||
-      (g_strcmp0 (g_uri_get_scheme (parsed), "http") != 0 && g_strcmp0 (g_uri_get_scheme (parsed), "https") != 0))
+      (g_strcmp0 (g_uri_get_scheme (parsed), "http") != 0 &&
+       g_strcmp0 (g_uri_get_scheme (parsed), "https") != 0))
     {
       g_task_return_new_error (task, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_NETWORK,
-                               _("Gaze cannot download a photo from this address. Save it first, then attach the file."));
+                               _("Gaze cannot download a photo from this address. "
+                                 "Save it first, then attach the file."));
       return;
     }
 
   download = exchange_new_for_uri (SOUP_METHOD_GET, parsed, NULL, cancellable);
   g_task_set_task_data (task, download, exchange_free);
 
-  soup_message_headers_replace (soup_message_get_request_headers (download->message), "Accept", "image/*");
+  soup_message_headers_replace (soup_message_get_request_headers (download->message),
+                                "Accept",
+                                "image/*");
 
   context = g_task_get_context (task);
   exchange_send_async (download,
@@ -1748,7 +1778,8 @@ gaze_client_download_finish (GazeClient    *self,
 {
   g_return_val_if_fail (GAZE_IS_CLIENT (self), NULL);
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == gaze_client_download_async, NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == gaze_client_download_async,
+                        NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -384,7 +384,8 @@ add_user_content (JsonBuilder   *builder,
       json_builder_set_member_name (builder, "url");
       json_builder_add_string_value (builder, url);
       json_builder_set_member_name (builder, "detail");
-      json_builder_add_string_value (builder, gaze_detail_to_string (gaze_image_get_detail (image)));
+      json_builder_add_string_value (builder,
+                                     gaze_detail_to_string (gaze_image_get_detail (image)));
       json_builder_end_object (builder);
       json_builder_end_object (builder);
     }
