@@ -42,7 +42,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 {
   const uint8_t *split = memchr (data, '\t', size);
   g_autofree char *text = g_strndup ((const char *)data, split ? (gsize)(split - data) : size);
-  g_autofree char *deployment = split ? g_strndup ((const char *)split + 1, size - (split + 1 - data)) : NULL;
+  g_autofree char *deployment = split
+                                ? g_strndup ((const char *)split + 1, size - (split + 1 - data))
+                                : NULL;
   g_autoptr(GazeEndpoint) parsed = NULL;
   g_autoptr(GazeEndpoint) resolved = NULL;
   g_autoptr(GError) error = NULL;
@@ -53,7 +55,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     g_assert_true (error != NULL && error->domain == GAZE_ENDPOINT_ERROR);
   g_clear_error (&error);
 
-  if ((resolved = gaze_endpoint_resolve (text, deployment ? deployment : "gpt4v", deployment, &error)))
+  if ((resolved = gaze_endpoint_resolve (text,
+                                         deployment ? deployment : "gpt4v",
+                                         deployment,
+                                         &error)))
     {
       g_assert_nonnull (resolved->deployment);
       g_assert_nonnull (resolved->api_version);

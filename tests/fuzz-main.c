@@ -42,8 +42,10 @@ static const char * const dictionary[] = {
   "\"choices\":", "[{\"index\":0,", "\"delta\":", "{\"content\":", "\"finish_reason\":",
   "\"content_filter\"", "\"length\"", "\"finish_details\":{\"type\":\"max_tokens\"}",
   "\"content_filter_results\":", "{\"filtered\":true,\"severity\":\"high\"}",
-  "\"usage\":{\"prompt_tokens\":", "\"error\":{\"code\":\"429\",\"message\":\"retry after 9 seconds\"}",
-  "\"innererror\":", "\"message\":", "https://", "http://", "openai.azure.com", "/openai/deployments/",
+  "\"usage\":{\"prompt_tokens\":",
+  "\"error\":{\"code\":\"429\",\"message\":\"retry after 9 seconds\"}",
+  "\"innererror\":", "\"message\":", "https://", "http://",
+  "openai.azure.com", "/openai/deployments/",
   "/chat/completions", "?api-version=2024-10-21", "%2F", "%00", "[::1]", ":443", "@", "#",
   "\xFF\xD8\xFF", "\xFF\xC0", "\xFF\xC2", "\xFF\xC4", "\xFF\xDA", "\xFF\xD9", "\xFF\xDD",
   "\xFF\xE1", "\xFF\xEE", "Exif", "MM", "II*", "\x01\x12", "\x12\x01", "Adobe",
@@ -179,7 +181,9 @@ mutate (GByteArray *input,
 
         case 4: /* Delete a range. */
           if (len > 0)
-            g_byte_array_remove_range (input, at, g_rand_int_range (rand, 0, MIN (len - at, 64) + 1));
+            g_byte_array_remove_range (input,
+                                       at,
+                                       g_rand_int_range (rand, 0, MIN (len - at, 64) + 1));
           break;
 
         case 5: /* Repeat a range. */
@@ -229,8 +233,9 @@ make_input (GPtrArray *corpus,
   if (corpus->len > 0)
     {
       gsize size = 0;
-      const guint8 *data = g_bytes_get_data (g_ptr_array_index (corpus, g_rand_int_range (rand, 0, corpus->len)),
-                                             &size);
+      const guint8 *data =
+        g_bytes_get_data (g_ptr_array_index (corpus, g_rand_int_range (rand, 0, corpus->len)),
+                          &size);
 
       g_byte_array_append (input, data, MIN (size, MAX_INPUT_SIZE));
     }
@@ -244,7 +249,8 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GOptionContext) context = g_option_context_new ("CORPUS-DIR-OR-FILE… — run a fuzz target");
+  g_autoptr(GOptionContext) context =
+    g_option_context_new ("CORPUS-DIR-OR-FILE… — run a fuzz target");
   g_autoptr(GPtrArray) corpus = NULL;
   g_autoptr(GTimer) timer = NULL;
   g_autoptr(GError) error = NULL;
@@ -259,8 +265,10 @@ main (int   argc,
   const GOptionEntry entries[] = {
     { "runs", 0, 0, G_OPTION_ARG_INT, &runs, "How many mutated inputs to run", "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT, &seed, "The seed of the mutations", "S" },
-    { "max-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &max_seconds, "Stop the mutated inputs after this long", "T" },
-    { "print-input", 0, 0, G_OPTION_ARG_INT, &print_input, "Write mutated input I to standard output", "I" },
+    { "max-seconds", 0, 0, G_OPTION_ARG_DOUBLE, &max_seconds,
+      "Stop the mutated inputs after this long", "T" },
+    { "print-input", 0, 0, G_OPTION_ARG_INT, &print_input,
+      "Write mutated input I to standard output", "I" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &paths, NULL, NULL },
     { NULL }
   };

@@ -79,10 +79,17 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     }
   else
     {
-      g_assert_true (g_error_matches (error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_UNREADABLE_REPLY));
+      g_assert_true (g_error_matches (error,
+                                      GAZE_CLIENT_ERROR,
+                                      GAZE_CLIENT_ERROR_UNREADABLE_REPLY));
     }
 
-  check_error (gaze_client_error_new_from_http (status, body, "gpt4v", retry_after, retry_after_ms, "id"));
+  check_error (gaze_client_error_new_from_http (status,
+                                                body,
+                                                "gpt4v",
+                                                retry_after,
+                                                retry_after_ms,
+                                                "id"));
   check_error (gaze_client_error_new_from_http (status, body, NULL, NULL, NULL, NULL));
   check_error (gaze_client_error_new_from_http (429, body, NULL, retry_after, NULL, NULL));
   check_error (gaze_client_error_new_from_http (400, body, NULL, NULL, NULL, NULL));

@@ -96,7 +96,8 @@ assert_same (const Outcome *a,
   g_assert_true (a->done == b->done);
   g_assert_true (a->refused == b->refused);
   g_assert_true (a->events->len == b->events->len);
-  g_assert_true (a->events->len == 0 || memcmp (a->events->data, b->events->data, a->events->len) == 0);
+  g_assert_true (a->events->len == 0 ||
+                 memcmp (a->events->data, b->events->data, a->events->len) == 0);
 }
 
 int

@@ -49,8 +49,10 @@ main (int   argc,
   const GOptionEntry entries[] = {
     { "port", 'p', 0, G_OPTION_ARG_INT, &port, "Port to listen on (default: any free one)", "N" },
     { "delay", 'd', 0, G_OPTION_ARG_INT, &delay, "Wait this long before each answer", "MS" },
-    { "answer", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &answer_paths, "Answer with the text of FILE; given more than once, the files take turns", "FILE" },
-    { "rate-limited", 'r', 0, G_OPTION_ARG_INT, &rate_limited, "Answer the first N requests with 429 and Retry-After: 20", "N" },
+    { "answer", 'a', 0, G_OPTION_ARG_FILENAME_ARRAY, &answer_paths,
+      "Answer with the text of FILE; given more than once, the files take turns", "FILE" },
+    { "rate-limited", 'r', 0, G_OPTION_ARG_INT, &rate_limited,
+      "Answer the first N requests with 429 and Retry-After: 20", "N" },
     G_OPTION_ENTRY_NULL
   };
 
@@ -88,7 +90,10 @@ main (int   argc,
       static const char * const headers[] = { "Retry-After: 20", NULL };
 
       gaze_test_server_queue_reply (server, 429, "application/json",
-                                    "{\"error\":{\"code\":\"429\",\"message\":\"Requests to the ChatCompletions_Create Operation have exceeded call rate limit of your current OpenAI S0 pricing tier. Please retry after 20 seconds.\"}}",
+                                    "{\"error\":{\"code\":\"429\","
+                                    "\"message\":\"Requests to the ChatCompletions_Create "
+                                    "Operation have exceeded call rate limit of your current "
+                                    "OpenAI S0 pricing tier. Please retry after 20 seconds.\"}}",
                                     headers);
     }
 

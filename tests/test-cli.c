@@ -75,7 +75,11 @@ communicate_cb (GObject      *object,
   Run *run = user_data;
   g_autoptr(GError) error = NULL;
 
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object), result, &run->out, &run->err, &error);
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object),
+                                        result,
+                                        &run->out,
+                                        &run->err,
+                                        &error);
   g_assert_no_error (error);
   run->status = g_subprocess_get_exit_status (G_SUBPROCESS (object));
 }
@@ -87,8 +91,8 @@ run_gaze (Run         *run,
           const char  *debug,
           const char **argv)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                                                       G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
@@ -166,7 +170,8 @@ test_cli_target_uri (Fixture       *fixture,
                      gconstpointer  data)
 {
   g_autofree char *uri = g_strconcat (fixture->endpoint,
-                                      "/openai/deployments/gpt4v/chat/completions?api-version=2024-06-01",
+                                      "/openai/deployments/gpt4v/chat/completions"
+                                      "?api-version=2024-06-01",
                                       NULL);
   const char *argv[] = { "--ask", "Hello", "--endpoint", uri, NULL };
   Run run;
@@ -231,11 +236,12 @@ static void
 test_cli_usage (Fixture       *fixture,
                 gconstpointer  data)
 {
-  const char *bad_detail[] = { "--ask", "Hi", "--endpoint", fixture->endpoint, "--deployment", "gpt4v",
-                               "--detail", "ultra", NULL };
-  const char *bad_tokens[] = { "--ask", "Hi", "--endpoint", fixture->endpoint, "--deployment", "gpt4v",
-                               "--max-tokens", "0", NULL };
-  const char *insecure[] = { "--ask", "Hi", "--endpoint", "http://example.com", "--deployment", "gpt4v", NULL };
+  const char *bad_detail[] = { "--ask", "Hi", "--endpoint", fixture->endpoint,
+                               "--deployment", "gpt4v", "--detail", "ultra", NULL };
+  const char *bad_tokens[] = { "--ask", "Hi", "--endpoint", fixture->endpoint,
+                               "--deployment", "gpt4v", "--max-tokens", "0", NULL };
+  const char *insecure[] = { "--ask", "Hi", "--endpoint", "http://example.com",
+                             "--deployment", "gpt4v", NULL };
   const char *empty[] = { "--ask", "  ", "--endpoint", fixture->endpoint, NULL };
   const char **cases[] = { bad_detail, bad_tokens, insecure, empty };
   guint before = gaze_test_server_get_n_requests (fixture->server);
@@ -290,7 +296,8 @@ test_cli_stream (Fixture       *fixture,
 }
 
 #define EVENT_CONTENT(text) \
-  "data: {\"choices\":[{\"delta\":{\"content\":\"" text "\"},\"finish_reason\":null,\"index\":0}]}\n\n"
+  "data: {\"choices\":[{\"delta\":{\"content\":\"" text "\"}," \
+  "\"finish_reason\":null,\"index\":0}]}\n\n"
 
 typedef struct
 {
@@ -311,7 +318,8 @@ static const StreamEnd stream_ends[] = {
   { "length", NULL, NULL, "3", 10,
     "I see 1\n", "--max-tokens" },
   { "error", NULL, EVENT_CONTENT ("The") EVENT_CONTENT (" image")
-    "data: {\"error\":{\"message\":\"The server had an error.\",\"type\":\"server_error\"}}\n\n", "800", 9,
+    "data: {\"error\":{\"message\":\"The server had an error.\",\"type\":\"server_error\"}}\n\n",
+    "800", 9,
     "The image\n", "The server had an error." },
 };
 
@@ -325,13 +333,18 @@ test_cli_stream_ends (Fixture       *fixture,
   for (guint i = 0; i < G_N_ELEMENTS (stream_ends); i++)
     {
       const StreamEnd *e = &stream_ends[i];
-      const char *argv[] = { "--ask", "What?", "--endpoint", fixture->endpoint, "--deployment", "gpt4v",
+      const char *argv[] = { "--ask", "What?", "--endpoint", fixture->endpoint,
+                             "--deployment", "gpt4v",
                              "--max-tokens", e->max_tokens, fixture->photo, NULL };
       Run run;
 
       if (e->transcript != NULL)
         {
-          g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "streams", e->transcript, NULL);
+          g_autofree char *path = g_test_build_filename (G_TEST_DIST,
+                                                         "data",
+                                                         "streams",
+                                                         e->transcript,
+                                                         NULL);
 
           gaze_test_server_queue_reply_file (fixture->server, 200, path, NULL);
         }
@@ -389,7 +402,8 @@ main (int   argc,
       return g_test_run ();
     }
 
-#define ADD(name, func) g_test_add ("/cli/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(name, func) \
+  g_test_add ("/cli/" name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("answer", test_cli_answer);
   ADD ("target-uri", test_cli_target_uri);
   ADD ("failures", test_cli_failures);

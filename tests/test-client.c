@@ -121,7 +121,8 @@ test_client_success (GazeTestFixture *fixture,
   g_assert_cmpstr (gaze_test_server_get_last_path (fixture->server), ==,
                    "/openai/deployments/gpt4v/chat/completions");
   g_assert_cmpstr (gaze_test_server_get_last_api_version (fixture->server), ==, "2024-10-21");
-  g_assert_true (g_str_has_prefix (gaze_test_server_get_last_content_type (fixture->server), "application/json"));
+  g_assert_true (g_str_has_prefix (gaze_test_server_get_last_content_type (fixture->server),
+                                   "application/json"));
   g_assert_true (gaze_test_server_get_last_key_ok (fixture->server));
   g_assert_false (gaze_test_server_get_last_had_authorization (fixture->server));
   g_assert_cmpuint (gaze_test_server_get_last_n_images (fixture->server), ==, 1);
@@ -167,7 +168,9 @@ test_client_legacy (GazeTestFixture *fixture,
   gaze_test_result_start (&r, fixture->client, endpoint, NULL, request, FALSE, NULL);
   gaze_test_result_wait (&r);
   g_assert_no_error (r.error);
-  g_assert_cmpstr (gaze_test_server_get_last_api_version (fixture->server), ==, "2023-08-01-preview");
+  g_assert_cmpstr (gaze_test_server_get_last_api_version (fixture->server),
+                   ==,
+                   "2023-08-01-preview");
 
   body = gaze_test_server_get_last_body (fixture->server);
   messages = json_object_get_array_member (json_node_get_object (body), "messages");
@@ -241,17 +244,22 @@ static void
 test_client_rate_limited (GazeTestFixture *fixture,
                           gconstpointer    data)
 {
-  const char *headers[] = { "Retry-After: 7", "apim-request-id: 0c2d7a6e-1111-4a2b-9c3d-2e4f5a6b7c8d", NULL };
+  const char *headers[] = { "Retry-After: 7",
+                            "apim-request-id: 0c2d7a6e-1111-4a2b-9c3d-2e4f5a6b7c8d",
+                            NULL };
   g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
   GazeTestResult r;
 
   gaze_test_server_queue_reply (fixture->server, 429, "application/json",
-                                "{\"error\":{\"code\":\"429\",\"message\":\"Rate limit is exceeded. Try again in 7 seconds.\"}}",
+                                "{\"error\":{\"code\":\"429\","
+                                "\"message\":\"Rate limit is exceeded. Try again in 7 seconds.\"}}",
                                 headers);
   gaze_test_fixture_complete (fixture, request, &r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_RATE_LIMITED);
   g_assert_cmpint (gaze_client_error_get_retry_after_ms (r.error), ==, 7000);
-  g_assert_cmpstr (gaze_client_error_get_request_id (r.error), ==, "0c2d7a6e-1111-4a2b-9c3d-2e4f5a6b7c8d");
+  g_assert_cmpstr (gaze_client_error_get_request_id (r.error),
+                   ==,
+                   "0c2d7a6e-1111-4a2b-9c3d-2e4f5a6b7c8d");
   g_assert_nonnull (strstr (r.error->message, "7 seconds"));
   gaze_test_result_clear (&r);
 }
@@ -260,7 +268,11 @@ static void
 test_client_content_filter (GazeTestFixture *fixture,
                             gconstpointer    data)
 {
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "replies", "content-filter-prompt-400.json", NULL);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST,
+                                                 "data",
+                                                 "replies",
+                                                 "content-filter-prompt-400.json",
+                                                 NULL);
   g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
   GazeTestResult r;
 
@@ -275,7 +287,11 @@ static void
 test_client_filtered_answer (GazeTestFixture *fixture,
                              gconstpointer    data)
 {
-  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "replies", "content-filter-completion-200.json", NULL);
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST,
+                                                 "data",
+                                                 "replies",
+                                                 "content-filter-completion-200.json",
+                                                 NULL);
   g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
   GazeTestResult r;
 
@@ -294,7 +310,11 @@ test_client_server_error (GazeTestFixture *fixture,
   g_autoptr(GazeRequest) request = gaze_test_request_new ("Hello", NULL);
   GazeTestResult r;
 
-  gaze_test_server_queue_reply (fixture->server, 503, "text/html", "<html>Service Unavailable</html>", NULL);
+  gaze_test_server_queue_reply (fixture->server,
+                                503,
+                                "text/html",
+                                "<html>Service Unavailable</html>",
+                                NULL);
   gaze_test_fixture_complete (fixture, request, &r);
   g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_SERVER_ERROR);
   g_assert_nonnull (strstr (r.error->message, "503"));
@@ -642,23 +662,31 @@ test_client_second_turn (GazeTestFixture *fixture,
   g_autoptr(GPtrArray) images = g_ptr_array_new ();
   g_autoptr(GazeRequest) first = NULL;
   g_autoptr(GazeRequest) second = NULL;
+  JsonNode *body;
   JsonArray *messages;
   JsonObject *message;
   GazeTestResult r;
 
   g_ptr_array_add (images, image);
-  first = gaze_conversation_build_request (conversation, GAZE_DEFAULT_API_VERSION, "What is this?", images);
+  first = gaze_conversation_build_request (conversation,
+                                           GAZE_DEFAULT_API_VERSION,
+                                           "What is this?",
+                                           images);
   gaze_test_fixture_complete (fixture, first, &r);
   g_assert_no_error (r.error);
   gaze_conversation_add_turn (conversation, "What is this?", images, r.reply->content);
 
-  second = gaze_conversation_build_request (conversation, GAZE_DEFAULT_API_VERSION, "And its colour?", NULL);
+  second = gaze_conversation_build_request (conversation,
+                                            GAZE_DEFAULT_API_VERSION,
+                                            "And its colour?",
+                                            NULL);
   gaze_test_result_clear (&r);
   gaze_test_fixture_complete (fixture, second, &r);
   g_assert_no_error (r.error);
 
   /* The second request carries the first turn's image and answer. */
-  messages = json_object_get_array_member (json_node_get_object (gaze_test_server_get_last_body (fixture->server)), "messages");
+  body = gaze_test_server_get_last_body (fixture->server);
+  messages = json_object_get_array_member (json_node_get_object (body), "messages");
   g_assert_cmpuint (json_array_get_length (messages), ==, 3);
   message = json_array_get_object_element (messages, 1);
   g_assert_cmpstr (json_object_get_string_member (message, "role"), ==, "assistant");
@@ -790,7 +818,10 @@ photo_server_cb (SoupServer        *server,
       soup_message_headers_set_encoding (headers, SOUP_ENCODING_CHUNKED);
       soup_message_body_set_accumulate (soup_server_message_get_response_body (message), FALSE);
       g_signal_connect (message, "wrote-chunk", G_CALLBACK (endless_queue_piece), photos);
-      g_signal_connect (message, "wrote-body-data", G_CALLBACK (endless_wrote_body_data_cb), photos);
+      g_signal_connect (message,
+                        "wrote-body-data",
+                        G_CALLBACK (endless_wrote_body_data_cb),
+                        photos);
       g_signal_connect (message, "finished", G_CALLBACK (endless_finished_cb), photos);
       endless_queue_piece (message, photos);
     }

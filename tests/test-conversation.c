@@ -200,7 +200,9 @@ describe_body (Fixture  *fixture,
             }
 
           part = json_node_get_object (node);
-          type = json_object_has_member (part, "type") ? json_object_get_string_member (part, "type") : NULL;
+          type = json_object_has_member (part, "type")
+                   ? json_object_get_string_member (part, "type")
+                   : NULL;
 
           if (g_strcmp0 (type, "text") == 0)
             {
@@ -288,9 +290,11 @@ test_conversation_within_limit (Fixture       *fixture,
   request = assert_request (fixture, NULL, "Which is largest?", images,
                             "user: \"What are these?\" <photo-0.jpg> <photo-1.jpg> <photo-2.jpg>\n"
                             "assistant: \"Three squares.\"\n"
-                            "user: \"And these?\" <photo-3.jpg> <photo-4.jpg> <photo-5.jpg> <photo-6.jpg>\n"
+                            "user: \"And these?\" <photo-3.jpg> <photo-4.jpg> "
+                            "<photo-5.jpg> <photo-6.jpg>\n"
                             "assistant: \"Four more.\"\n"
-                            "user: \"Which is largest?\" <photo-7.jpg> <photo-8.jpg> <photo-9.jpg>\n");
+                            "user: \"Which is largest?\" <photo-7.jpg> <photo-8.jpg> "
+                            "<photo-9.jpg>\n");
   g_assert_true (gaze_request_check (request, &error));
   g_assert_no_error (error);
 }
@@ -335,7 +339,9 @@ test_conversation_two_turns_of_six (Fixture       *fixture,
   g_assert_cmpuint (json_array_get_length (parts), ==, 7);
   part = json_array_get_object_element (parts, 0);
   g_assert_cmpstr (json_object_get_string_member (part, "type"), ==, "text");
-  g_assert_cmpstr (json_object_get_string_member (part, "text"), ==, "What is on these six shelves?");
+  g_assert_cmpstr (json_object_get_string_member (part, "text"),
+                   ==,
+                   "What is on these six shelves?");
   part = json_array_get_object_element (parts, 1);
   g_assert_cmpuint (json_object_get_size (part), ==, 2);
   g_assert_cmpstr (json_object_get_string_member (part, "type"), ==, "text");
@@ -375,9 +381,11 @@ test_conversation_oldest_first (Fixture       *fixture,
   no_photos = assert_request (fixture, NULL, "Which is the oldest animal?", NULL,
                               "user: [photo-0.jpg] [photo-1.jpg] <photo-2.jpg> <photo-3.jpg>\n"
                               "assistant: \"Four photos of a cat.\"\n"
-                              "user: \"These?\" <photo-4.jpg> <photo-5.jpg> <photo-6.jpg> <photo-7.jpg>\n"
+                              "user: \"These?\" <photo-4.jpg> <photo-5.jpg> "
+                              "<photo-6.jpg> <photo-7.jpg>\n"
                               "assistant: \"Four of a dog.\"\n"
-                              "user: \"And these?\" <photo-8.jpg> <photo-9.jpg> <photo-10.jpg> <photo-11.jpg>\n"
+                              "user: \"And these?\" <photo-8.jpg> <photo-9.jpg> "
+                              "<photo-10.jpg> <photo-11.jpg>\n"
                               "assistant: \"Four of a bird.\"\n"
                               "user: \"Which is the oldest animal?\"\n");
   g_assert_true (gaze_request_check (no_photos, &error));
@@ -390,11 +398,14 @@ test_conversation_oldest_first (Fixture       *fixture,
   three = assert_request (fixture, NULL, "And these three?", three_images,
                           "user: [photo-0.jpg] [photo-1.jpg] [photo-2.jpg] [photo-3.jpg]\n"
                           "assistant: \"Four photos of a cat.\"\n"
-                          "user: \"These?\" [photo-4.jpg] <photo-5.jpg> <photo-6.jpg> <photo-7.jpg>\n"
+                          "user: \"These?\" [photo-4.jpg] <photo-5.jpg> "
+                          "<photo-6.jpg> <photo-7.jpg>\n"
                           "assistant: \"Four of a dog.\"\n"
-                          "user: \"And these?\" <photo-8.jpg> <photo-9.jpg> <photo-10.jpg> <photo-11.jpg>\n"
+                          "user: \"And these?\" <photo-8.jpg> <photo-9.jpg> "
+                          "<photo-10.jpg> <photo-11.jpg>\n"
                           "assistant: \"Four of a bird.\"\n"
-                          "user: \"And these three?\" <photo-12.jpg> <photo-13.jpg> <photo-14.jpg>\n");
+                          "user: \"And these three?\" <photo-12.jpg> <photo-13.jpg> "
+                          "<photo-14.jpg>\n");
   g_assert_true (gaze_request_check (three, &error));
 
   /* Ten new ones: no earlier photo fits. */
@@ -405,7 +416,8 @@ test_conversation_oldest_first (Fixture       *fixture,
                         "assistant: \"Four photos of a cat.\"\n"
                         "user: \"These?\" [photo-4.jpg] [photo-5.jpg] [photo-6.jpg] [photo-7.jpg]\n"
                         "assistant: \"Four of a dog.\"\n"
-                        "user: \"And these?\" [photo-8.jpg] [photo-9.jpg] [photo-10.jpg] [photo-11.jpg]\n"
+                        "user: \"And these?\" [photo-8.jpg] [photo-9.jpg] "
+                        "[photo-10.jpg] [photo-11.jpg]\n"
                         "assistant: \"Four of a bird.\"\n"
                         "user: <photo-15.jpg> <photo-16.jpg> <photo-17.jpg> <photo-18.jpg> "
                         "<photo-19.jpg> <photo-20.jpg> <photo-21.jpg> <photo-22.jpg> "
@@ -428,7 +440,9 @@ test_conversation_too_many_new (Fixture       *fixture,
   add_turn (fixture, "Two?", 2, "Two.");
   images = make_images (fixture, GAZE_MAX_IMAGES_PER_REQUEST + 1);
 
-  g_assert_cmpuint (gaze_conversation_count_images_left_out (fixture->conversation, images->len), ==, 2);
+  g_assert_cmpuint (gaze_conversation_count_images_left_out (fixture->conversation, images->len),
+                    ==,
+                    2);
   request = gaze_conversation_build_request (fixture->conversation, NULL, "Eleven?", images);
   g_assert_cmpuint (gaze_request_get_n_images (request), ==, GAZE_MAX_IMAGES_PER_REQUEST + 1);
   g_assert_false (gaze_request_check (request, &error));
@@ -447,7 +461,8 @@ test_conversation_legacy (Fixture       *fixture,
   images = make_images (fixture, 3);
 
   request = assert_request (fixture, LEGACY_API_VERSION, "Three?", images,
-                            "user: \"Eight?\" [photo-0.jpg] <photo-1.jpg> <photo-2.jpg> <photo-3.jpg> "
+                            "user: \"Eight?\" [photo-0.jpg] <photo-1.jpg> "
+                            "<photo-2.jpg> <photo-3.jpg> "
                             "<photo-4.jpg> <photo-5.jpg> <photo-6.jpg> <photo-7.jpg>\n"
                             "assistant: \"Eight.\"\n"
                             "user: \"Three?\" <photo-8.jpg> <photo-9.jpg> <photo-10.jpg>\n");
@@ -484,7 +499,9 @@ test_conversation_count (Fixture       *fixture,
           g_assert_cmpuint (n_left_out, ==, n_earlier + n_new > GAZE_MAX_IMAGES_PER_REQUEST
                                              ? n_earlier + n_new - GAZE_MAX_IMAGES_PER_REQUEST
                                              : 0);
-          g_assert_cmpuint (gaze_request_get_n_images (request), ==, n_earlier + n_new - n_left_out);
+          g_assert_cmpuint (gaze_request_get_n_images (request),
+                            ==,
+                            n_earlier + n_new - n_left_out);
           g_assert_cmpuint (gaze_request_get_n_images (request), <=, GAZE_MAX_IMAGES_PER_REQUEST);
           g_assert_true (gaze_request_check (request, NULL));
         }

@@ -365,7 +365,10 @@ assert_parse_fails (const char *text)
 
   endpoint = gaze_endpoint_parse (text, &error);
   if (endpoint != NULL)
-    g_error ("%.60s… (%zu bytes) was accepted as %.60s…", text, strlen (text), endpoint->base_url);
+    g_error ("%.60s… (%zu bytes) was accepted as %.60s…",
+             text,
+             strlen (text),
+             endpoint->base_url);
   g_assert_error (error, GAZE_ENDPOINT_ERROR, GAZE_ENDPOINT_ERROR_INVALID);
   assert_error_message (error);
 }

@@ -128,7 +128,8 @@ gaze_fake_resolver_answer (GazeFakeResolver          *self,
 
     case ANSWER_NEVER:
     default:
-      g_error ("A lookup that never ends cannot block: “%s” was looked up synchronously", hostname);
+      g_error ("A lookup that never ends cannot block: “%s” was looked up synchronously",
+               hostname);
     }
 }
 
@@ -353,7 +354,11 @@ assert_fault (const char         *fault,
   for (guint i = 0; words != NULL && words[i] != NULL; i++)
     {
       if (strstr (error->message, words[i]) == NULL)
-        g_error ("%s (%s): “%s” does not say “%s”", fault, ask_name (ask), error->message, words[i]);
+        g_error ("%s (%s): “%s” does not say “%s”",
+                 fault,
+                 ask_name (ask),
+                 error->message,
+                 words[i]);
     }
 
   g_assert_true (g_utf8_validate (error->message, -1, NULL));
@@ -428,7 +433,9 @@ test_faults_service (GazeTestFixture *fixture,
 
           /* The server saw the fault the sentence names. */
           g_assert_cmpint (gaze_test_server_get_last_key_ok (fixture->server), ==, f->key == NULL);
-          g_assert_cmpint (gaze_test_server_get_last_stream (fixture->server), ==, ask == ASK_STREAM);
+          g_assert_cmpint (gaze_test_server_get_last_stream (fixture->server),
+                           ==,
+                           ask == ASK_STREAM);
           gaze_test_result_clear (&r);
         }
     }
@@ -471,12 +478,14 @@ typedef struct
 
 static const HttpFault http_faults[] = {
   { "403 no access", 403, NULL,
-    "{\"error\":{\"code\":\"403\",\"message\":\"Public access is disabled. Please configure private endpoint.\"}}",
+    "{\"error\":{\"code\":\"403\",\"message\":\"Public access is disabled. "
+    "Please configure private endpoint.\"}}",
     NULL, { APIM_ID_HEADER }, REQUEST_ID,
     GAZE_CLIENT_ERROR_FORBIDDEN, { "access", "Networking", "Azure portal" },
     NO_WAIT, NO_WAIT, NO_WAIT, NO_WAIT },
   { "429 retry-after-ms", 429, NULL,
-    "{\"error\":{\"code\":\"429\",\"message\":\"Requests to the ChatCompletions_Create Operation under "
+    "{\"error\":{\"code\":\"429\","
+    "\"message\":\"Requests to the ChatCompletions_Create Operation under "
     "Azure OpenAI API version 2024-10-21 have exceeded call rate limit of your current OpenAI S0 "
     "pricing tier. Please retry after 1 second.\"}}",
     NULL, { APIM_ID_HEADER, "retry-after-ms: 1500", "Retry-After: 1" }, REQUEST_ID,
@@ -492,7 +501,8 @@ static const HttpFault http_faults[] = {
     GAZE_CLIENT_ERROR_RATE_LIMITED, { "Try again in 10 minutes", "rate limit" },
     590000, 600000, NO_WAIT, NO_WAIT },
   { "429 number in the message", 429, NULL,
-    "{\"error\":{\"code\":\"429\",\"message\":\"Requests to the ChatCompletions_Create Operation under "
+    "{\"error\":{\"code\":\"429\","
+    "\"message\":\"Requests to the ChatCompletions_Create Operation under "
     "Azure OpenAI API version 2024-10-21 have exceeded token rate limit of your current OpenAI S0 "
     "pricing tier. Please retry after 5 seconds.\"}}",
     NULL, { APIM_ID_HEADER }, REQUEST_ID,
@@ -517,7 +527,8 @@ static const HttpFault http_faults[] = {
     GAZE_CLIENT_ERROR_SERVER_ERROR, { "HTTP 502", "Try again" },
     NO_WAIT, NO_WAIT, 1000, 1499 },
   { "503", 503, NULL,
-    "{\"error\":{\"code\":\"ServiceUnavailable\",\"message\":\"The service is temporarily unable to "
+    "{\"error\":{\"code\":\"ServiceUnavailable\","
+    "\"message\":\"The service is temporarily unable to "
     "process your request. Please try again later.\"}}",
     NULL, { APIM_ID_HEADER }, REQUEST_ID,
     GAZE_CLIENT_ERROR_SERVER_ERROR, { "HTTP 503", "Try again" },
@@ -527,7 +538,8 @@ static const HttpFault http_faults[] = {
     GAZE_CLIENT_ERROR_SERVER_ERROR, { "HTTP 503", "Try again" },
     3000, 3000, 3000, 3000 },
   { "400 content_filter", 400, NULL,
-    "{\"error\":{\"message\":\"The response was filtered due to the prompt triggering Azure OpenAI's "
+    "{\"error\":{\"message\":\"The response was filtered due to the prompt "
+    "triggering Azure OpenAI's "
     "content management policy.\",\"type\":null,\"param\":\"prompt\",\"code\":\"content_filter\","
     "\"status\":400,\"innererror\":{\"code\":\"ResponsibleAIPolicyViolation\","
     "\"content_filter_result\":{\"hate\":{\"filtered\":true,\"severity\":\"high\"},"
@@ -554,7 +566,8 @@ static const HttpFault http_faults[] = {
     "{\"error\":{\"code\":null,\"message\":\"Too many images in request. Max is 10.\","
     "\"param\":null,\"type\":\"invalid_request_error\"}}",
     NULL, { APIM_ID_HEADER }, REQUEST_ID,
-    GAZE_CLIENT_ERROR_BAD_REQUEST, { "“Too many images in request. Max is 10.”", "Preferences" },
+    GAZE_CLIENT_ERROR_BAD_REQUEST,
+    { "“Too many images in request. Max is 10.”", "Preferences" },
     NO_WAIT, NO_WAIT, NO_WAIT, NO_WAIT },
   /* Some gateways send only x-request-id. */
   { "500, x-request-id only", 500, "text/plain", "Internal Server Error",
@@ -590,7 +603,10 @@ queue_http_fault (GazeTestServer  *server,
     {
       g_autofree char *path = g_test_build_filename (G_TEST_DIST, "data", "replies", f->file, NULL);
 
-      gaze_test_server_queue_reply_file (server, f->status, path, (const char * const *)headers->pdata);
+      gaze_test_server_queue_reply_file (server,
+                                         f->status,
+                                         path,
+                                         (const char * const *)headers->pdata);
     }
   else
     {
@@ -700,7 +716,8 @@ static const Unreadable unreadables[] = {
   { "truncated JSON", ASK_STREAM, "application/json",
     "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"The ima" },
   { "wrong types", ASK_WHOLE, "application/json",
-    "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":42},\"finish_reason\":\"stop\"}]}" },
+    "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":42},"
+    "\"finish_reason\":\"stop\"}]}" },
   { "wrong types", ASK_WHOLE, "application/json", "{\"choices\":{\"message\":\"The image\"}}" },
   { "wrong types", ASK_WHOLE, "application/json", "[\"The image\"]" },
   { "wrong types", ASK_STREAM, "text/event-stream",
@@ -784,7 +801,8 @@ test_faults_connection_drops (GazeTestFixture *fixture,
 /* An error the service sends in the middle of a stream. */
 
 #define EVENT_CONTENT(text) \
-  "data: {\"choices\":[{\"delta\":{\"content\":\"" text "\"},\"finish_reason\":null,\"index\":0}]," \
+  "data: {\"choices\":[{\"delta\":{\"content\":\"" text "\"}," \
+  "\"finish_reason\":null,\"index\":0}]," \
   "\"object\":\"chat.completion.chunk\"}\n\n"
 
 typedef struct
@@ -840,14 +858,16 @@ test_faults_error_event (GazeTestFixture *fixture,
 
 #define FILTERED_WHOLE \
   "{\"id\":\"chatcmpl-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"gpt-4o\"," \
-  "\"choices\":[{\"index\":0,\"finish_reason\":\"content_filter\",\"message\":{\"role\":\"assistant\"}," \
+  "\"choices\":[{\"index\":0,\"finish_reason\":\"content_filter\"," \
+  "\"message\":{\"role\":\"assistant\"}," \
   "\"content_filter_results\":{\"hate\":{\"filtered\":false,\"severity\":\"safe\"}," \
   "\"violence\":{\"filtered\":true,\"severity\":\"high\"}}}]," \
   "\"usage\":{\"completion_tokens\":4,\"prompt_tokens\":20,\"total_tokens\":24}}"
 
 #define FILTERED_STREAM \
   EVENT_CONTENT ("Once upon") EVENT_CONTENT (" a time") \
-  "data: {\"choices\":[{\"content_filter_results\":{\"hate\":{\"filtered\":false,\"severity\":\"safe\"}," \
+  "data: {\"choices\":[{\"content_filter_results\":" \
+  "{\"hate\":{\"filtered\":false,\"severity\":\"safe\"}," \
   "\"violence\":{\"filtered\":true,\"severity\":\"high\"}},\"delta\":{}," \
   "\"finish_reason\":\"content_filter\",\"index\":0}],\"object\":\"chat.completion.chunk\"}\n\n" \
   "data: [DONE]\n\n"
@@ -869,7 +889,11 @@ test_faults_cut_answers (GazeTestFixture *fixture,
   g_assert_cmpstr (r.reply->request_id, ==, REQUEST_ID);
   gaze_test_result_clear (&r);
 
-  gaze_test_server_queue_reply (fixture->server, 200, "text/event-stream", FILTERED_STREAM, headers);
+  gaze_test_server_queue_reply (fixture->server,
+                                200,
+                                "text/event-stream",
+                                FILTERED_STREAM,
+                                headers);
   run_ask (fixture->client, fixture->endpoint, NULL, ASK_STREAM, 0, &r);
   g_assert_no_error (r.error);
   g_assert_cmpstr (r.reply->finish_reason, ==, "content_filter");
@@ -1012,7 +1036,8 @@ run_gaze (Run                *run,
   memset (run, 0, sizeof *run);
   run->status = -1;
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_setenv (launcher, "AZURE_OPENAI_API_KEY", key, TRUE);
   g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
   if (TLS_BREAKS_LEAK_CHECK && speaks_tls)
@@ -1059,7 +1084,9 @@ tls_test_runs_here (void)
   if (g_test_subprocess ())
     return TRUE;
 
-  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_subprocess (NULL,
+                          0,
+                          G_TEST_SUBPROCESS_INHERIT_STDOUT | G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_passed ();
 
   return FALSE;
@@ -1192,7 +1219,12 @@ test_faults_tls (void)
     g_autoptr(GBytes) body = NULL;
 
     g_signal_connect (message, "accept-certificate", G_CALLBACK (accept_any_certificate_cb), NULL);
-    soup_session_send_and_read_async (session, message, G_PRIORITY_DEFAULT, NULL, send_and_read_cb, &body);
+    soup_session_send_and_read_async (session,
+                                      message,
+                                      G_PRIORITY_DEFAULT,
+                                      NULL,
+                                      send_and_read_cb,
+                                      &body);
     while (body == NULL)
       g_main_context_iteration (NULL, TRUE);
 
@@ -1288,7 +1320,10 @@ test_faults_timeout_connect (GazeTestFixture *fixture,
   const char * const words[] = { "did not answer", "Try again", NULL };
   gboolean full = FALSE;
 
-  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  listener = g_socket_new (G_SOCKET_FAMILY_IPV4,
+                           G_SOCKET_TYPE_STREAM,
+                           G_SOCKET_PROTOCOL_TCP,
+                           &error);
   g_assert_no_error (error);
   g_socket_bind (listener, any_port, FALSE, &error);
   g_assert_no_error (error);
@@ -1300,7 +1335,10 @@ test_faults_timeout_connect (GazeTestFixture *fixture,
 
   for (guint i = 0; i < 8 && !full; i++)
     {
-      GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+      GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
+                                      G_SOCKET_TYPE_STREAM,
+                                      G_SOCKET_PROTOCOL_TCP,
+                                      &error);
 
       g_assert_no_error (error);
       g_ptr_array_add (waiting, socket);
@@ -1320,8 +1358,9 @@ test_faults_timeout_connect (GazeTestFixture *fixture,
     }
 
   g_free (endpoint->base_url);
-  endpoint->base_url = g_strdup_printf ("http://127.0.0.1:%u",
-                                        g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  endpoint->base_url =
+    g_strdup_printf ("http://127.0.0.1:%u",
+                     g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
   gaze_client_set_timeout (fixture->client, SHORT_TIMEOUT_S);
 
   for (Ask ask = ASK_WHOLE; ask <= ASK_STREAM; ask <<= 1)
@@ -1348,7 +1387,10 @@ test_faults_timeout_handshake (GazeTestFixture *fixture,
   if (!tls_test_runs_here () || !tls_is_available ())
     return;
 
-  listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  listener = g_socket_new (G_SOCKET_FAMILY_IPV4,
+                           G_SOCKET_TYPE_STREAM,
+                           G_SOCKET_PROTOCOL_TCP,
+                           &error);
   g_assert_no_error (error);
   g_socket_bind (listener, any_port, FALSE, &error);
   g_assert_no_error (error);
@@ -1358,8 +1400,9 @@ test_faults_timeout_handshake (GazeTestFixture *fixture,
   g_assert_no_error (error);
 
   g_free (endpoint->base_url);
-  endpoint->base_url = g_strdup_printf ("https://127.0.0.1:%u",
-                                        g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  endpoint->base_url =
+    g_strdup_printf ("https://127.0.0.1:%u",
+                     g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
   gaze_client_set_timeout (fixture->client, SHORT_TIMEOUT_S);
 
   for (Ask ask = ASK_WHOLE; ask <= ASK_STREAM; ask <<= 1)
@@ -1383,7 +1426,12 @@ test_faults_timeout_first_byte (GazeTestFixture *fixture,
     {
       guint before = gaze_test_server_get_n_requests (fixture->server);
 
-      run_until_timeout ("timeout, first byte", fixture->client, fixture->endpoint, ask, words, NULL,
+      run_until_timeout ("timeout, first byte",
+                         fixture->client,
+                         fixture->endpoint,
+                         ask,
+                         words,
+                         NULL,
                          0.9 * SHORT_TIMEOUT_S);
 
       /* The request arrived whole; the answer never started. */
@@ -1737,8 +1785,9 @@ test_faults_timeout_slow_upload (GazeTestFixture *fixture,
   thread = g_thread_new ("slow-reader", slow_reader_thread, &reader);
 
   g_free (endpoint->base_url);
-  endpoint->base_url = g_strdup_printf ("http://127.0.0.1:%u",
-                                        g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  endpoint->base_url =
+    g_strdup_printf ("http://127.0.0.1:%u",
+                     g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
   gaze_client_set_timeout (fixture->client, SHORT_TIMEOUT_S);
 
   question = g_strnfill (8 * 1024 * 1024, 'a');
@@ -1793,14 +1842,15 @@ static const CliFault cli_faults[] = {
     FALSE, "Try again in 7 seconds" },
   { "400 content_filter", 7, AT_FAKE_AZURE, NULL, NULL, NULL, 400, NULL,
     "{\"error\":{\"code\":\"content_filter\",\"message\":\"The response was filtered\","
-    "\"innererror\":{\"content_filter_result\":{\"violence\":{\"filtered\":true,\"severity\":\"medium\"}}}}}",
+    "\"innererror\":{\"content_filter_result\":"
+    "{\"violence\":{\"filtered\":true,\"severity\":\"medium\"}}}}}",
     { NULL }, FALSE, "violence (medium)" },
   { "answer withheld by the filter", 7, AT_FAKE_AZURE, NULL, NULL, NULL, 200, "text/event-stream",
     FILTERED_STREAM, { NULL }, TRUE, "violence (high)" },
   { "connection refused", 8, AT_CLOSED_PORT, NULL, NULL, NULL, 0, NULL, NULL, { NULL },
     FALSE, "could not reach" },
-  { "500", 9, AT_FAKE_AZURE, NULL, NULL, NULL, 500, "text/html", "<html>Internal Server Error</html>",
-    { NULL }, FALSE, "Try again" },
+  { "500", 9, AT_FAKE_AZURE, NULL, NULL, NULL, 500, "text/html",
+    "<html>Internal Server Error</html>", { NULL }, FALSE, "Try again" },
   { "unreadable", 9, AT_FAKE_AZURE, NULL, NULL, NULL, 200, "text/html", "<html>Sign in</html>",
     { NULL }, FALSE, "cannot read" },
   { "cut at max tokens", 10, AT_FAKE_AZURE, NULL, NULL, "3", 0, NULL, NULL, { NULL },
@@ -1828,7 +1878,8 @@ test_faults_cli (GazeTestFixture *fixture,
       const CliFault *f = &cli_faults[i];
       const char *argv[] = { "--ask", "What is in this picture?",
                              "--endpoint", f->target == AT_CLOSED_PORT ? closed_port : fake_azure,
-                             "--deployment", f->deployment ? f->deployment : GAZE_TEST_SERVER_DEPLOYMENT,
+                             "--deployment",
+                             f->deployment ? f->deployment : GAZE_TEST_SERVER_DEPLOYMENT,
                              "--max-tokens", f->max_tokens ? f->max_tokens : "800",
                              NULL };
       Run run;

@@ -207,7 +207,8 @@ static void
 test_cache_bytes (void)
 {
   g_autoptr(GBytes) blue = make_png (300, 200, 0x2060a0ff);
-  g_autoptr(GBytes) blue_copy = g_bytes_new (g_bytes_get_data (blue, NULL), g_bytes_get_size (blue));
+  g_autoptr(GBytes) blue_copy = g_bytes_new (g_bytes_get_data (blue, NULL),
+                                             g_bytes_get_size (blue));
   g_autoptr(GBytes) red = make_png (300, 200, 0xe02020ff);
   g_autoptr(GazeImageCache) cache = gaze_image_cache_new (GAZE_IMAGE_CACHE_DEFAULT_MAX_SIZE);
   g_autoptr(GazeImage) first = NULL;

@@ -1489,9 +1489,12 @@ test_error_too_large_formats (void)
   /* 80 megapixels: more than any format but a baseline JPEG may have. */
   assert_too_large (gif, "anim.gif", "10000 × 8000", "GIF image may have at most 50 megapixels");
   assert_too_large (bmp, "scan.bmp", "10000 × 8000", "BMP image may have at most 50 megapixels");
-  assert_too_large (tiff, "scan.tiff", "10000 × 8000", "TIFF image may have at most 50 megapixels");
-  assert_too_large (webp, "pano.webp", "10000 × 8000", "WebP image may have at most 50 megapixels");
-  assert_too_large (heif, "pano.heic", "10000 × 8000", "HEIF image may have at most 50 megapixels");
+  assert_too_large (tiff, "scan.tiff", "10000 × 8000",
+                    "TIFF image may have at most 50 megapixels");
+  assert_too_large (webp, "pano.webp", "10000 × 8000",
+                    "WebP image may have at most 50 megapixels");
+  assert_too_large (heif, "pano.heic", "10000 × 8000",
+                    "HEIF image may have at most 50 megapixels");
 
   /* 360 megapixels: fine for a baseline JPEG, too many for a progressive
    * one, whose coefficients would need a 1 GB file. */
@@ -1507,7 +1510,8 @@ test_error_too_large_formats (void)
   /* 1.2 gigapixels is more than any JPEG may have. */
   g_clear_pointer (&jpeg, g_bytes_unref);
   jpeg = make_jpeg_claiming (40000, 30000);
-  assert_too_large (jpeg, "pano.jpg", "40000 × 30000", "JPEG image may have at most 1000 megapixels");
+  assert_too_large (jpeg, "pano.jpg", "40000 × 30000",
+                    "JPEG image may have at most 1000 megapixels");
 }
 
 static void

@@ -260,8 +260,10 @@ assert_same_pixels (GdkPixbuf *a,
   g_assert_cmpint (gdk_pixbuf_get_n_channels (a), ==, gdk_pixbuf_get_n_channels (b));
 
   for (int y = 0; y < height; y++)
-    g_assert_cmpmem (gdk_pixbuf_read_pixels (a) + (gsize) y * gdk_pixbuf_get_rowstride (a), row_len,
-                     gdk_pixbuf_read_pixels (b) + (gsize) y * gdk_pixbuf_get_rowstride (b), row_len);
+    g_assert_cmpmem (gdk_pixbuf_read_pixels (a) + (gsize) y * gdk_pixbuf_get_rowstride (a),
+                     row_len,
+                     gdk_pixbuf_read_pixels (b) + (gsize) y * gdk_pixbuf_get_rowstride (b),
+                     row_len);
 }
 
 /* The mean difference per channel between two pictures of one size. */

@@ -673,7 +673,10 @@ test_http_error (gconstpointer data)
   for (guint i = 0; i < G_N_ELEMENTS (c->says) && c->says[i] != NULL; i++)
     {
       if (strstr (error->message, c->says[i]) == NULL)
-        g_error ("the message for %s does not say “%s”: %s", c->name, c->says[i], error->message);
+        g_error ("the message for %s does not say “%s”: %s",
+                 c->name,
+                 c->says[i],
+                 error->message);
     }
 
   wait = gaze_client_error_get_retry_after_ms (error);
@@ -860,7 +863,12 @@ test_should_retry (void)
   g_autoptr(GError) io = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_FAILED, "x");
   g_autoptr(GError) key = gaze_client_error_new_from_http (401, NULL, NULL, NULL, NULL, NULL);
   g_autoptr(GError) soon = gaze_client_error_new_from_http (429, NULL, NULL, "3", NULL, NULL);
-  g_autoptr(GError) tomorrow = gaze_client_error_new_from_http (429, NULL, NULL, "86400", NULL, NULL);
+  g_autoptr(GError) tomorrow = gaze_client_error_new_from_http (429,
+                                                                 NULL,
+                                                                 NULL,
+                                                                 "86400",
+                                                                 NULL,
+                                                                 NULL);
   g_autoptr(GError) unsaid = gaze_client_error_new_from_http (429, NULL, NULL, NULL, NULL, NULL);
   g_autoptr(GError) server = gaze_client_error_new_from_http (503, NULL, NULL, NULL, NULL, NULL);
   gint64 delay;

@@ -202,8 +202,10 @@ static const RequestCase request_cases[] = {
     "{'type':'image_url','image_url':{'url':'data:image/jpeg;base64,@IMAGE1@','detail':'high'}}]}],"
     "'max_tokens':800,'stream':false}",
     "{'messages':[{'role':'user','content':['What are these?',"
-    "'[The photo \\'photo-0.jpg\\' was shown earlier in this conversation and is no longer attached.]',"
-    "'[The photo \\'photo-1.jpg\\' was shown earlier in this conversation and is no longer attached.]',"
+    "'[The photo \\'photo-0.jpg\\' was shown earlier in this conversation "
+    "and is no longer attached.]',"
+    "'[The photo \\'photo-1.jpg\\' was shown earlier in this conversation "
+    "and is no longer attached.]',"
     "{'image':'@IMAGE0@'}]},"
     "{'role':'assistant','content':'Three boats.'},"
     "{'role':'user','content':['And this one?',{'image':'@IMAGE1@'}]}],"
@@ -235,7 +237,8 @@ static const RequestCase request_cases[] = {
     "'Say \\'yes\\' or \\u0027no\\u0027, a\\\\b\\n日本 🚲 “é”'}]},"
     "{'role':'assistant','content':'</script> & \\t'}],'max_tokens':800,'stream':false}",
     "{'messages':[{'role':'system','content':'Answer in \\'plain\\' words.'},"
-    "{'role':'user','content':['Say \\'yes\\' or \\u0027no\\u0027, a\\\\b\\n日本 🚲 “é”']},"
+    "{'role':'user','content':['Say \\'yes\\' or \\u0027no\\u0027, "
+    "a\\\\b\\n日本 🚲 “é”']},"
     "{'role':'assistant','content':'</script> & \\t'}],'max_tokens':800,'stream':false}",
   },
 };

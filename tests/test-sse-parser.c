@@ -52,7 +52,8 @@ static const ParserCase parser_cases[] = {
   { "mixed", S("data: a\r\ndata: b\rdata: c\n\r\n"), { "a\nb\nc", NULL }, FALSE },
   { "cr-cr-lf", S("data: a\r\n\r\ndata: b\r\r\n"), { "a", "b", NULL }, FALSE },
   { "lf-cr", S("data: a\n\rdata: b\n\n"), { "a", "b", NULL }, FALSE },
-  { "crlf-events", S("data: a\r\n\r\ndata: b\r\n\r\ndata: [DONE]\r\n\r\n"), { "a", "b", NULL }, TRUE },
+  { "crlf-events", S("data: a\r\n\r\ndata: b\r\n\r\ndata: [DONE]\r\n\r\n"),
+    { "a", "b", NULL }, TRUE },
 
   /* Fields */
   { "no-space", S("data:a\n\n"), { "a", NULL }, FALSE },
@@ -114,7 +115,8 @@ static const ParserCase parser_cases[] = {
   { "event-too-large", S("data: 0123456789\ndata: 0123456789\n\n"), { NULL }, FALSE, 16, TRUE },
   { "partial-too-long", S("data: 0123456789abcdef"), { NULL }, FALSE, 16, TRUE },
   { "ignored-field-too-long", S("id: 0123456789abcdefgh\n\n"), { NULL }, FALSE, 16, TRUE },
-  { "long-comment-is-free", S(": 0123456789abcdef0123456789abcdef\ndata: a\n\n"), { "a", NULL }, FALSE, 16 },
+  { "long-comment-is-free", S(": 0123456789abcdef0123456789abcdef\ndata: a\n\n"),
+    { "a", NULL }, FALSE, 16 },
   { "blank-lines-are-free", S("data: 0123456789\n\n\n\n\ndata: 0123456789\n\n"),
     { "0123456789", "0123456789", NULL }, FALSE, 16 },
 };
@@ -174,7 +176,12 @@ run_parser (const char  *input,
       gsize stop = i < n_cuts ? cuts[i] : length;
       g_autoptr(GError) error = NULL;
 
-      if (!gaze_sse_parser_feed (parser, input + start, stop - start, collect_cb, &collected, &error))
+      if (!gaze_sse_parser_feed (parser,
+                                 input + start,
+                                 stop - start,
+                                 collect_cb,
+                                 &collected,
+                                 &error))
         {
           g_assert_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE);
           outcome->too_large = TRUE;
@@ -214,7 +221,10 @@ assert_outcome (const ParserCase *c,
     }
 
   if (outcome->done != c->done)
-    g_error ("%s, fed %s: [DONE] %s", c->name, how, c->done ? "missed" : "seen where there is none");
+    g_error ("%s, fed %s: [DONE] %s",
+             c->name,
+             how,
+             c->done ? "missed" : "seen where there is none");
 
   if (outcome->too_large != c->too_large)
     g_error ("%s, fed %s: %s", c->name, how, c->too_large ? "not refused" : "refused");
@@ -233,7 +243,12 @@ test_parser_case (gconstpointer user_data)
 
   for (gsize i = 0; i + 1 < c->length; i++)
     bytes[i] = i + 1;
-  run_parser (c->input, c->length, c->max_event_size, bytes, c->length > 0 ? c->length - 1 : 0, &outcome);
+  run_parser (c->input,
+              c->length,
+              c->max_event_size,
+              bytes,
+              c->length > 0 ? c->length - 1 : 0,
+              &outcome);
   assert_outcome (c, &outcome, "byte by byte");
   outcome_clear (&outcome);
 

@@ -63,8 +63,10 @@ add_content (GString    *stream,
   g_autofree char *quoted = json_to_string (node, FALSE);
 
   g_string_append_printf (stream,
-                          "data: {\"choices\":[{\"content_filter_results\":{},\"delta\":{\"content\":%s},"
-                          "\"finish_reason\":null,\"index\":0}],\"created\":1,\"id\":\"chatcmpl-x\","
+                          "data: {\"choices\":[{\"content_filter_results\":{},"
+                          "\"delta\":{\"content\":%s},"
+                          "\"finish_reason\":null,\"index\":0}],"
+                          "\"created\":1,\"id\":\"chatcmpl-x\","
                           "\"model\":\"gpt-4o\",\"object\":\"chat.completion.chunk\"}\n\n",
                           quoted);
 }
@@ -75,9 +77,11 @@ begin_stream (void)
   GString *stream = g_string_new (NULL);
 
   add_event (stream, "{\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\","
-                     "\"prompt_filter_results\":[{\"prompt_index\":0,\"content_filter_results\":{}}]}");
+                     "\"prompt_filter_results\":[{\"prompt_index\":0,"
+                     "\"content_filter_results\":{}}]}");
   add_event (stream, "{\"choices\":[{\"content_filter_results\":{},\"delta\":{\"content\":\"\","
-                     "\"refusal\":null,\"role\":\"assistant\"},\"finish_reason\":null,\"index\":0}],"
+                     "\"refusal\":null,\"role\":\"assistant\"},"
+                     "\"finish_reason\":null,\"index\":0}],"
                      "\"created\":1,\"id\":\"chatcmpl-x\",\"model\":\"gpt-4o\","
                      "\"object\":\"chat.completion.chunk\"}");
 
@@ -90,7 +94,8 @@ add_finish (GString    *stream,
 {
   g_string_append_printf (stream,
                           "data: {\"choices\":[{\"content_filter_results\":{},\"delta\":{},"
-                          "\"finish_reason\":\"%s\",\"index\":0}],\"created\":1,\"id\":\"chatcmpl-x\","
+                          "\"finish_reason\":\"%s\",\"index\":0}],"
+                          "\"created\":1,\"id\":\"chatcmpl-x\","
                           "\"model\":\"gpt-4o\",\"object\":\"chat.completion.chunk\"}\n\n",
                           reason);
 }
@@ -117,7 +122,8 @@ test_reader_quirks (void)
     /* The older name of the same */
     "{\"choices\":[],\"prompt_annotations\":[]}",
     /* Role event */
-    "{\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},\"index\":0}]}",
+    "{\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},"
+    "\"index\":0}]}",
     /* Content */
     "{\"choices\":[{\"delta\":{\"content\":\"A\"},\"index\":0,\"finish_reason\":null}]}",
     /* No index: the one choice */
@@ -136,8 +142,10 @@ test_reader_quirks (void)
     "{}",
     /* Finish, then what Azure still sends after it */
     "{\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\",\"index\":0}]}",
-    "{\"choices\":[{\"index\":0,\"finish_reason\":null,\"content_filter_results\":{}}],\"usage\":null}",
-    "{\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":\"3\",\"total_tokens\":13}}",
+    "{\"choices\":[{\"index\":0,\"finish_reason\":null,\"content_filter_results\":{}}],"
+    "\"usage\":null}",
+    "{\"choices\":[],"
+    "\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":\"3\",\"total_tokens\":13}}",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (chunks); i++)
@@ -177,15 +185,19 @@ static const BadChunk bad_chunks[] = {
     GAZE_CLIENT_ERROR_UNREADABLE_REPLY },
   { "content-object", "{\"choices\":[{\"delta\":{\"content\":{}},\"index\":0}]}",
     GAZE_CLIENT_ERROR_UNREADABLE_REPLY },
-  { "error", "{\"error\":{\"message\":\"Oops\",\"type\":\"server_error\",\"param\":null,\"code\":null}}",
+  { "error",
+    "{\"error\":{\"message\":\"Oops\",\"type\":\"server_error\",\"param\":null,\"code\":null}}",
     GAZE_CLIENT_ERROR_SERVER_ERROR },
   { "error-string", "{\"error\":\"Oops\"}", GAZE_CLIENT_ERROR_SERVER_ERROR },
   { "error-content-filter", "{\"error\":{\"code\":\"content_filter\",\"message\":\"x\"}}",
     GAZE_CLIENT_ERROR_CONTENT_FILTERED },
-  { "error-rate-limit", "{\"error\":{\"code\":\"429\",\"message\":\"Please retry after 7 seconds.\"}}",
+  { "error-rate-limit",
+    "{\"error\":{\"code\":\"429\",\"message\":\"Please retry after 7 seconds.\"}}",
     GAZE_CLIENT_ERROR_RATE_LIMITED },
   { "error-rate-limit-number", "{\"error\":{\"code\":429}}", GAZE_CLIENT_ERROR_RATE_LIMITED },
-  { "deep", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+  { "deep",
+    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
     GAZE_CLIENT_ERROR_UNREADABLE_REPLY },
 };
 
@@ -259,7 +271,10 @@ test_reader_filtered (void)
       g_autoptr(GError) error = NULL;
 
       for (guint j = 0; streams[i][j] != NULL; j++)
-        g_assert_true (gaze_stream_read_chunk (stream, streams[i][j], strlen (streams[i][j]), &error));
+        g_assert_true (gaze_stream_read_chunk (stream,
+                                               streams[i][j],
+                                               strlen (streams[i][j]),
+                                               &error));
 
       reply = gaze_stream_finish (stream, &error);
       g_assert_no_error (error);
@@ -279,8 +294,10 @@ test_reader_finish_details (void)
     const char *chunk;
     const char *reason;
   } cases[] = {
-    { "{\"choices\":[{\"delta\":{},\"index\":0,\"finish_details\":{\"type\":\"stop\",\"stop\":\"<|fim_suffix|>\"}}]}", "stop" },
-    { "{\"choices\":[{\"delta\":{},\"index\":0,\"finish_details\":{\"type\":\"max_tokens\"}}]}", "length" },
+    { "{\"choices\":[{\"delta\":{},\"index\":0,"
+      "\"finish_details\":{\"type\":\"stop\",\"stop\":\"<|fim_suffix|>\"}}]}", "stop" },
+    { "{\"choices\":[{\"delta\":{},\"index\":0,\"finish_details\":{\"type\":\"max_tokens\"}}]}",
+      "length" },
     { "{\"choices\":[{\"delta\":{},\"index\":0,\"finish_details\":{\"type\":3}}]}", NULL },
     { "{\"choices\":[{\"delta\":{},\"index\":0,\"finish_details\":\"stop\"}]}", NULL },
   };
@@ -290,8 +307,10 @@ test_reader_finish_details (void)
       g_autoptr(GazeStream) stream = gaze_stream_new ();
       g_autoptr(GazeReply) reply = NULL;
       g_autoptr(GError) error = NULL;
-      g_autofree char *input = g_strdup_printf ("data: {\"choices\":[{\"delta\":{\"content\":\"A cat.\"}}]}\n\n"
-                                                "data: %s\n\n", cases[i].chunk);
+      g_autofree char *input = g_strdup_printf ("data: {\"choices\":[{\"delta\":"
+                                                "{\"content\":\"A cat.\"}}]}\n\n"
+                                                "data: %s\n\n",
+                                                cases[i].chunk);
 
       g_assert_true (gaze_stream_feed (stream, input, strlen (input), &error));
       g_assert_cmpint (gaze_stream_has_finish_reason (stream), ==, cases[i].reason != NULL);
@@ -314,9 +333,11 @@ test_reader_ends (void)
     gboolean    fails;
   } cases[] = {
     { "data: {\"choices\":[{\"delta\":{\"content\":\"A\"}}]}\n\n", TRUE, FALSE },
-    { "data: {\"choices\":[{\"delta\":{\"content\":\"A\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"B", TRUE, FALSE },
+    { "data: {\"choices\":[{\"delta\":{\"content\":\"A\"}}]}\n\n"
+      "data: {\"choices\":[{\"delta\":{\"content\":\"B", TRUE, FALSE },
     { "data: {\"choices\":[{\"delta\":{\"content\":\"A\"}}]}\n\ndata: [DONE]", FALSE, FALSE },
-    { "data: {\"choices\":[{\"delta\":{\"content\":\"A\"},\"finish_reason\":\"stop\"}]}\n\n", FALSE, FALSE },
+    { "data: {\"choices\":[{\"delta\":{\"content\":\"A\"},\"finish_reason\":\"stop\"}]}\n\n",
+      FALSE, FALSE },
     { "", FALSE, TRUE },
     { "<html><body>Gateway</body></html>", FALSE, TRUE },
     { ": nothing but a comment\n\n", FALSE, TRUE },
@@ -354,7 +375,8 @@ test_reader_new_text (void)
   g_autofree char *second = NULL;
   const char *input = "data: {\"choices\":[{\"delta\":{\"content\":\"日本\"}}]}\n\n"
                       "data: {\"choices\":[{\"delta\":{\"content\":\" 🚲\"}}]}\n\n";
-  gsize cut = strlen ("data: {\"choices\":[{\"delta\":{\"content\":\"日本\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\" \xF0");
+  gsize cut = strlen ("data: {\"choices\":[{\"delta\":{\"content\":\"日本\"}}]}\n\n"
+                      "data: {\"choices\":[{\"delta\":{\"content\":\" \xF0");
 
   g_assert_null (gaze_stream_take_new_text (stream));
   g_assert_true (gaze_stream_feed (stream, input, cut, &error));
@@ -387,7 +409,9 @@ test_stream_normal (GazeTestFixture *fixture,
   g_assert_true (gaze_request_get_stream (request));
   g_assert_true (gaze_test_server_get_last_stream (fixture->server));
   g_assert_true (gaze_test_server_get_last_key_ok (fixture->server));
-  g_assert_cmpstr (gaze_test_server_get_last_header (fixture->server, "Accept"), ==, "text/event-stream");
+  g_assert_cmpstr (gaze_test_server_get_last_header (fixture->server, "Accept"),
+                   ==,
+                   "text/event-stream");
   body = get_last_body_object (fixture);
   options = json_object_get_object_member (body, "stream_options");
   g_assert_nonnull (options);
@@ -420,7 +444,10 @@ test_stream_older_version (GazeTestFixture *fixture,
                            gconstpointer    data)
 {
   g_autofree char *url = gaze_test_server_dup_endpoint (fixture->server);
-  g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_resolve (url, GAZE_TEST_SERVER_DEPLOYMENT, "2024-06-01", NULL);
+  g_autoptr(GazeEndpoint) endpoint = gaze_endpoint_resolve (url,
+                                                            GAZE_TEST_SERVER_DEPLOYMENT,
+                                                            "2024-06-01",
+                                                            NULL);
   g_autoptr(GazeRequest) request = gaze_request_new ("2024-06-01");
   GazeTestResult r;
 
@@ -445,10 +472,13 @@ typedef struct
 } Transcript;
 
 static const Transcript transcripts[] = {
-  { "sse-azure-stream.txt", "The image shows a red bicycle leaning against a brick wall.", "stop", NULL, -1 },
-  { "sse-azure-stream-include-usage.txt", "The image shows a red bicycle leaning against a brick wall.", "stop", NULL, 805 },
+  { "sse-azure-stream.txt",
+    "The image shows a red bicycle leaning against a brick wall.", "stop", NULL, -1 },
+  { "sse-azure-stream-include-usage.txt",
+    "The image shows a red bicycle leaning against a brick wall.", "stop", NULL, 805 },
   { "sse-azure-stream-async-filter.txt", "Color is a visual perception.", "stop", NULL, -1 },
-  { "sse-azure-stream-content-filtered.txt", "Hey Jude, don't make it bad... better", "content_filter",
+  { "sse-azure-stream-content-filtered.txt",
+    "Hey Jude, don't make it bad... better", "content_filter",
     "protected text, such as song lyrics or articles", -1 },
 };
 
@@ -552,9 +582,11 @@ test_stream_content_filter (GazeTestFixture *fixture,
   GazeTestResult r;
 
   add_content (stream, "Once upon");
-  add_event (stream, "{\"choices\":[{\"content_filter_results\":{\"hate\":{\"filtered\":false,\"severity\":\"safe\"},"
+  add_event (stream, "{\"choices\":[{\"content_filter_results\":"
+                     "{\"hate\":{\"filtered\":false,\"severity\":\"safe\"},"
                      "\"violence\":{\"filtered\":true,\"severity\":\"high\"}},\"delta\":{},"
-                     "\"finish_reason\":\"content_filter\",\"index\":0}],\"created\":1,\"id\":\"chatcmpl-x\","
+                     "\"finish_reason\":\"content_filter\",\"index\":0}],"
+                     "\"created\":1,\"id\":\"chatcmpl-x\","
                      "\"model\":\"gpt-4o\",\"object\":\"chat.completion.chunk\"}");
   g_string_append (stream, "data: [DONE]\n\n");
   queue_stream (fixture, stream);
@@ -597,18 +629,21 @@ typedef struct
 
 static const ErrorEvent error_events[] = {
   { "server-error",
-    "{\"error\":{\"message\":\"The server had an error while processing your request. Sorry about that!\","
+    "{\"error\":{\"message\":\"The server had an error while processing your request. "
+    "Sorry about that!\","
     "\"type\":\"server_error\",\"param\":null,\"code\":null}}",
     GAZE_CLIENT_ERROR_SERVER_ERROR, "Sorry about that", -1 },
   { "no-message", "{\"error\":{}}", GAZE_CLIENT_ERROR_SERVER_ERROR, "error on its side", -1 },
   { "control-characters", "{\"error\":{\"message\":\"Bad\\u0007\\nthing\\r\"}}",
     GAZE_CLIENT_ERROR_SERVER_ERROR, "“Bad  thing”", -1 },
   { "content-filter",
-    "{\"error\":{\"code\":\"content_filter\",\"message\":\"Filtered\",\"innererror\":{\"code\":\"ResponsibleAIPolicyViolation\","
+    "{\"error\":{\"code\":\"content_filter\",\"message\":\"Filtered\","
+    "\"innererror\":{\"code\":\"ResponsibleAIPolicyViolation\","
     "\"content_filter_result\":{\"sexual\":{\"filtered\":true,\"severity\":\"medium\"}}}}}",
     GAZE_CLIENT_ERROR_CONTENT_FILTERED, "sexual content (medium)", -1 },
   { "rate-limit",
-    "{\"error\":{\"code\":\"429\",\"message\":\"Requests to the ChatCompletions_Create Operation have exceeded "
+    "{\"error\":{\"code\":\"429\","
+    "\"message\":\"Requests to the ChatCompletions_Create Operation have exceeded "
     "call rate limit. Please retry after 7 seconds.\"}}",
     GAZE_CLIENT_ERROR_RATE_LIMITED, "7 seconds", 7000 },
 };
@@ -751,7 +786,11 @@ test_stream_unreadable (GazeTestFixture *fixture,
     {
       GazeTestResult r;
 
-      gaze_test_server_queue_reply (fixture->server, 200, cases[i].content_type, cases[i].body, NULL);
+      gaze_test_server_queue_reply (fixture->server,
+                                    200,
+                                    cases[i].content_type,
+                                    cases[i].body,
+                                    NULL);
       gaze_test_fixture_stream (fixture, request, &r);
       g_assert_error (r.error, GAZE_CLIENT_ERROR, GAZE_CLIENT_ERROR_UNREADABLE_REPLY);
       gaze_test_result_clear (&r);
@@ -903,7 +942,9 @@ test_stream_many_deltas (GazeTestFixture *fixture,
   g_assert_cmpstr (r.reply->content, ==, expected->str);
   g_assert_cmpstr (r.reply->finish_reason, ==, "stop");
   g_assert_false (r.reply->truncated);
-  g_test_message ("10 000 events in %.2f s, %u pieces", g_timer_elapsed (timer, NULL), r.deltas->len);
+  g_test_message ("10 000 events in %.2f s, %u pieces",
+                  g_timer_elapsed (timer, NULL),
+                  r.deltas->len);
   gaze_test_result_clear (&r);
 }
 

@@ -210,7 +210,9 @@ test_request_estimate (void)
       assert_estimate (request);
 
       gaze_request_set_system_prompt (request, "Answer in one \"short\" sentence.\n\tThanks.");
-      gaze_request_add_user_message (request, "What is in these photos? Ünïcödé, 日本語, 🙂", images);
+      gaze_request_add_user_message (request,
+                                     "What is in these photos? Ünïcödé, 日本語, 🙂",
+                                     images);
       assert_estimate (request);
 
       gaze_request_add_assistant_message (request, "Three blue rectangles.\001");

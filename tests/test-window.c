@@ -283,10 +283,12 @@ test_window_rate_limit_retry (void)
    * tries again by itself.
    */
   gaze_test_server_queue_reply (server, 429, "application/json",
-                                "{\"error\":{\"code\":\"429\",\"message\":\"Rate limit is exceeded.\"}}",
+                                "{\"error\":{\"code\":\"429\","
+                                "\"message\":\"Rate limit is exceeded.\"}}",
                                 headers);
   gaze_test_server_queue_reply (server, 429, "application/json",
-                                "{\"error\":{\"code\":\"429\",\"message\":\"Rate limit is exceeded.\"}}",
+                                "{\"error\":{\"code\":\"429\","
+                                "\"message\":\"Rate limit is exceeded.\"}}",
                                 headers);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL);
   wait_until (counting_down, window);
@@ -297,7 +299,8 @@ test_window_rate_limit_retry (void)
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "Again", -1);
   for (guint i = 0; i < 3; i++)
     gaze_test_server_queue_reply (server, 429, "application/json",
-                                  "{\"error\":{\"code\":\"429\",\"message\":\"Rate limit is exceeded.\"}}",
+                                  "{\"error\":{\"code\":\"429\","
+                                  "\"message\":\"Rate limit is exceeded.\"}}",
                                   headers);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL);
   wait_until (error_shown, window);
@@ -330,7 +333,8 @@ test_window_preferences (void)
   /* Test Connection asks the server and says so. */
   for (guint i = 0; (widget = find_widget (GTK_WIDGET (preferences), ADW_TYPE_ACTION_ROW, i)); i++)
     {
-      if (g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)), "Test Connection") == 0)
+      if (g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (widget)),
+                     "Test Connection") == 0)
         row = ADW_ACTION_ROW (widget);
     }
   g_assert_nonnull (row);
@@ -357,6 +361,7 @@ test_window_stop_keeps_partial (void)
   g_autofree char *endpoint = gaze_test_server_dup_endpoint (server);
   g_autofree char *prompt = NULL;
   GSettings *settings = gaze_application_get_settings (app);
+  JsonNode *body;
   JsonArray *messages;
   GazeWindow *window;
   GtkTextView *view;
@@ -395,9 +400,13 @@ test_window_stop_keeps_partial (void)
   while (gaze_window_get_busy (window))
     g_main_context_iteration (NULL, TRUE);
 
-  messages = json_object_get_array_member (json_node_get_object (gaze_test_server_get_last_body (server)), "messages");
+  body = gaze_test_server_get_last_body (server);
+  messages = json_object_get_array_member (json_node_get_object (body), "messages");
   g_assert_cmpuint (json_array_get_length (messages), ==, 3);
-  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 1), "content"), ==, partial);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 1),
+                                                  "content"),
+                   ==,
+                   partial);
 
   destroy_window (GTK_WIDGET (window));
 }
@@ -546,7 +555,8 @@ assert_estimate (GtkWidget  *window,
     {
       g_assert_nonnull (strstr (text, left_out));
       g_assert_true (gtk_widget_get_visible (GTK_WIDGET (label)));
-      g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (label)), "at most 10 photos"));
+      g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (label)),
+                                "at most 10 photos"));
     }
 }
 
@@ -588,7 +598,8 @@ test_window_earlier_photos (void)
     gaze_window_attach_file (window, g_ptr_array_index (files, i));
   wait_until (all_tiles_ready, window);
   assert_estimate (GTK_WIDGET (window), NULL);
-  g_assert_nonnull (strstr (gtk_label_get_label (find_estimate (GTK_WIDGET (window))), "tokens for the photos"));
+  g_assert_nonnull (strstr (gtk_label_get_label (find_estimate (GTK_WIDGET (window))),
+                            "tokens for the photos"));
 
   gtk_text_buffer_set_text (gtk_text_view_get_buffer (view), "What are these six?", -1);
   gtk_widget_activate_action (GTK_WIDGET (window), "win.send", NULL);
@@ -607,7 +618,8 @@ test_window_earlier_photos (void)
   assert_estimate (GTK_WIDGET (window), "2 earlier photos are no longer sent");
   wait_until (all_tiles_ready, window);
   assert_estimate (GTK_WIDGET (window), "2 earlier photos are no longer sent");
-  g_assert_nonnull (strstr (gtk_label_get_label (find_estimate (GTK_WIDGET (window))), "tokens for the photos"));
+  g_assert_nonnull (strstr (gtk_label_get_label (find_estimate (GTK_WIDGET (window))),
+                            "tokens for the photos"));
 
   /* Sent, the server (which refuses an eleventh image, like Azure) gets
    * ten, and the first two photos' names.
