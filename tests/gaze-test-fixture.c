@@ -4,7 +4,7 @@
  *
  * What the tests of the client share: the fake Azure with a client
  * pointed at it, a question to ask, and the main loop run until the
- * answer is in.
+ * answer is in; and the real `gaze --ask` run as a script would run it.
  */
 
 #define G_LOG_DOMAIN "gaze-test-fixture"
@@ -217,4 +217,86 @@ gaze_test_cancel_later (GCancellable *cancellable,
 {
   g_timeout_add_full (G_PRIORITY_DEFAULT, ms, cancel_later_cb,
                       g_object_ref (cancellable), g_object_unref);
+}
+
+static void
+communicate_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  GSubprocess *process = G_SUBPROCESS (object);
+  GazeTestRun *run = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_assert (G_IS_SUBPROCESS (process));
+  g_assert (run != NULL);
+
+  g_subprocess_communicate_utf8_finish (process, result, &run->out, &run->err, &error);
+  g_assert_no_error (error);
+
+  /* A crash, or a sanitizer's report, is shown as it is. */
+  if (!g_subprocess_get_if_exited (process))
+    g_error ("gaze ended with signal %d; it printed:\n%s",
+             g_subprocess_get_if_signaled (process) ? g_subprocess_get_term_sig (process) : 0,
+             run->err != NULL ? run->err : "");
+
+  run->status = g_subprocess_get_exit_status (process);
+}
+
+/* Runs the binary named by GAZE_BINARY with @argv and waits for it while
+ * this process's main loop turns, so that a server in it can answer. The
+ * key goes in through the environment only, never through argv. @env
+ * holds further NAME=VALUE settings, or is %NULL.
+ */
+void
+gaze_test_run_gaze (GazeTestRun        *run,
+                    const char         *key,
+                    const char * const *env,
+                    const char * const *argv)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  const char *binary = g_getenv ("GAZE_BINARY");
+
+  g_assert_nonnull (binary);
+
+  memset (run, 0, sizeof *run);
+  run->status = -1;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  /* The sentences are checked in English, whatever this machine's locale. */
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  g_subprocess_launcher_unsetenv (launcher, "LANGUAGE");
+  g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
+  g_subprocess_launcher_setenv (launcher, "AZURE_OPENAI_API_KEY", key ? key : "", TRUE);
+
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    {
+      g_auto(GStrv) pair = g_strsplit (env[i], "=", 2);
+
+      g_assert_nonnull (pair[1]);
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
+
+  g_ptr_array_add (args, (gpointer)binary);
+  for (guint i = 0; argv[i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer)argv[i]);
+  g_ptr_array_add (args, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *)args->pdata, &error);
+  g_assert_no_error (error);
+
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicate_cb, run);
+  while (run->status == -1)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+void
+gaze_test_run_clear (GazeTestRun *run)
+{
+  g_clear_pointer (&run->out, g_free);
+  g_clear_pointer (&run->err, g_free);
 }

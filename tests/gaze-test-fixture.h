@@ -67,4 +67,18 @@ void         gaze_test_result_clear      (GazeTestResult     *result);
 void         gaze_test_cancel_later      (GCancellable       *cancellable,
                                           guint               ms);
 
+/* How one run of `gaze --ask` ended. */
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} GazeTestRun;
+
+void         gaze_test_run_gaze          (GazeTestRun        *run,
+                                          const char         *key,
+                                          const char * const *env,
+                                          const char * const *argv);
+void         gaze_test_run_clear         (GazeTestRun        *run);
+
 G_END_DECLS

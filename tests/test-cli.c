@@ -13,7 +13,7 @@
 #include <glib/gstdio.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
-#include "gaze-test-server.h"
+#include "gaze-test-fixture.h"
 
 typedef struct
 {
@@ -23,12 +23,6 @@ typedef struct
   char           *photo;
 } Fixture;
 
-typedef struct
-{
-  int   status;
-  char *out;
-  char *err;
-} Run;
 
 static void
 fixture_set_up (Fixture       *fixture,
@@ -67,68 +61,6 @@ fixture_tear_down (Fixture       *fixture,
   g_assert_finalize_object (fixture->server);
 }
 
-static void
-communicate_cb (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  Run *run = user_data;
-  g_autoptr(GError) error = NULL;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (object),
-                                        result,
-                                        &run->out,
-                                        &run->err,
-                                        &error);
-  g_assert_no_error (error);
-  run->status = g_subprocess_get_exit_status (G_SUBPROCESS (object));
-}
-
-/* The key goes in through the environment only, never through argv. */
-static void
-run_gaze (Run         *run,
-          const char  *key,
-          const char  *debug,
-          const char **argv)
-{
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GPtrArray) args = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-
-  memset (run, 0, sizeof *run);
-  run->status = -1;
-
-  g_subprocess_launcher_setenv (launcher, "AZURE_OPENAI_API_KEY", key ? key : "", TRUE);
-  if (debug != NULL)
-    g_subprocess_launcher_setenv (launcher, "G_MESSAGES_DEBUG", debug, TRUE);
-  else
-    g_subprocess_launcher_unsetenv (launcher, "G_MESSAGES_DEBUG");
-
-  g_ptr_array_add (args, (gpointer)g_getenv ("GAZE_BINARY"));
-  for (guint i = 0; argv[i] != NULL; i++)
-    g_ptr_array_add (args, (gpointer)argv[i]);
-  g_ptr_array_add (args, NULL);
-
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *)args->pdata, &error);
-  g_assert_no_error (error);
-
-  /* The server runs in this process's main loop, so wait without blocking it. */
-  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicate_cb, run);
-  while (run->status == -1)
-    g_main_context_iteration (NULL, TRUE);
-
-  g_assert_true (g_subprocess_get_if_exited (process));
-}
-
-static void
-run_clear (Run *run)
-{
-  g_clear_pointer (&run->out, g_free);
-  g_clear_pointer (&run->err, g_free);
-}
-
 static int
 count_lines (const char *text)
 {
@@ -147,10 +79,10 @@ test_cli_answer (Fixture       *fixture,
   const char *argv[] = { "--ask", "What is in this picture?", "--endpoint", fixture->endpoint,
                          "--deployment", "gpt4v", "--detail", "low", "--max-tokens", "123",
                          fixture->photo, NULL };
-  Run run;
+  GazeTestRun run;
   int width, height;
 
-  run_gaze (&run, GAZE_TEST_SERVER_KEY, NULL, argv);
+  gaze_test_run_gaze (&run, GAZE_TEST_SERVER_KEY, NULL, argv);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_nonnull (strstr (run.out, "512 × 341"));
   g_assert_nonnull (strstr (run.out, "What is in this picture?"));
@@ -162,7 +94,7 @@ test_cli_answer (Fixture       *fixture,
   g_assert_cmpint (height, ==, 341);
   g_assert_cmpstr (gaze_test_server_get_last_image_detail (fixture->server, 0), ==, "low");
   g_assert_cmpint (gaze_test_server_get_last_max_tokens (fixture->server), ==, 123);
-  run_clear (&run);
+  gaze_test_run_clear (&run);
 }
 
 static void
@@ -174,12 +106,12 @@ test_cli_target_uri (Fixture       *fixture,
                                       "?api-version=2024-06-01",
                                       NULL);
   const char *argv[] = { "--ask", "Hello", "--endpoint", uri, NULL };
-  Run run;
+  GazeTestRun run;
 
-  run_gaze (&run, GAZE_TEST_SERVER_KEY, NULL, argv);
+  gaze_test_run_gaze (&run, GAZE_TEST_SERVER_KEY, NULL, argv);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpstr (gaze_test_server_get_last_api_version (fixture->server), ==, "2024-06-01");
-  run_clear (&run);
+  gaze_test_run_clear (&run);
 }
 
 typedef struct
@@ -210,7 +142,7 @@ test_cli_failures (Fixture       *fixture,
       g_autofree char *path = NULL;
       const char *argv[] = { "--ask", "What?", "--endpoint", fixture->endpoint,
                              "--deployment", f->deployment, NULL, NULL };
-      Run run;
+      GazeTestRun run;
 
       if (f->file_contents != NULL)
         {
@@ -220,7 +152,7 @@ test_cli_failures (Fixture       *fixture,
       argv[6] = path ? path : fixture->photo;
 
       g_test_message ("%s", f->name);
-      run_gaze (&run, f->key, NULL, argv);
+      gaze_test_run_gaze (&run, f->key, NULL, argv);
       g_assert_cmpint (run.status, ==, f->status);
       g_assert_cmpstr (run.out, ==, "");
       /* One plain sentence, no GLib warnings or criticals. */
@@ -228,7 +160,7 @@ test_cli_failures (Fixture       *fixture,
       if (strstr (run.err, f->words) == NULL)
         g_error ("%s: “%s” does not say “%s”", f->name, run.err, f->words);
       g_assert_null (strstr (run.err, "CRITICAL"));
-      run_clear (&run);
+      gaze_test_run_clear (&run);
     }
 }
 
@@ -248,12 +180,12 @@ test_cli_usage (Fixture       *fixture,
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      Run run;
+      GazeTestRun run;
 
-      run_gaze (&run, GAZE_TEST_SERVER_KEY, NULL, cases[i]);
+      gaze_test_run_gaze (&run, GAZE_TEST_SERVER_KEY, NULL, cases[i]);
       g_assert_cmpint (run.status, ==, 2);
       g_assert_cmpint (count_lines (run.err), ==, 1);
-      run_clear (&run);
+      gaze_test_run_clear (&run);
     }
 
   /* Nothing was sent. */
@@ -272,10 +204,10 @@ test_cli_stream (Fixture       *fixture,
   const char *whole[] = { "--ask", "What is in this picture?", "--endpoint", fixture->endpoint,
                           "--deployment", "gpt4v", "--no-stream", fixture->photo, NULL };
   JsonNode *body;
-  Run run;
-  Run again;
+  GazeTestRun run;
+  GazeTestRun again;
 
-  run_gaze (&run, GAZE_TEST_SERVER_KEY, NULL, streamed);
+  gaze_test_run_gaze (&run, GAZE_TEST_SERVER_KEY, NULL, streamed);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_true (gaze_test_server_get_last_stream (fixture->server));
   body = gaze_test_server_get_last_body (fixture->server);
@@ -285,14 +217,14 @@ test_cli_stream (Fixture       *fixture,
   g_assert_cmpint (count_lines (run.out), ==, 1);
   g_assert_cmpstr (run.err, ==, "");
 
-  run_gaze (&again, GAZE_TEST_SERVER_KEY, NULL, whole);
+  gaze_test_run_gaze (&again, GAZE_TEST_SERVER_KEY, NULL, whole);
   g_assert_cmpint (again.status, ==, 0);
   g_assert_false (gaze_test_server_get_last_stream (fixture->server));
   g_assert_cmpstr (again.out, ==, run.out);
   g_assert_cmpstr (again.err, ==, "");
 
-  run_clear (&run);
-  run_clear (&again);
+  gaze_test_run_clear (&run);
+  gaze_test_run_clear (&again);
 }
 
 #define EVENT_CONTENT(text) \
@@ -336,7 +268,7 @@ test_cli_stream_ends (Fixture       *fixture,
       const char *argv[] = { "--ask", "What?", "--endpoint", fixture->endpoint,
                              "--deployment", "gpt4v",
                              "--max-tokens", e->max_tokens, fixture->photo, NULL };
-      Run run;
+      GazeTestRun run;
 
       if (e->transcript != NULL)
         {
@@ -354,14 +286,14 @@ test_cli_stream_ends (Fixture       *fixture,
         }
 
       g_test_message ("%s", e->name);
-      run_gaze (&run, GAZE_TEST_SERVER_KEY, NULL, argv);
+      gaze_test_run_gaze (&run, GAZE_TEST_SERVER_KEY, NULL, argv);
       g_assert_cmpint (run.status, ==, e->status);
       g_assert_cmpstr (run.out, ==, e->out);
       g_assert_cmpint (count_lines (run.err), ==, 1);
       if (strstr (run.err, e->words) == NULL)
         g_error ("%s: “%s” does not say “%s”", e->name, run.err, e->words);
       g_assert_null (strstr (run.err, "CRITICAL"));
-      run_clear (&run);
+      gaze_test_run_clear (&run);
     }
 }
 
@@ -373,21 +305,22 @@ test_cli_key_never_printed (Fixture       *fixture,
                        fixture->photo, NULL };
   const char *wrong_deployment[] = { "--ask", "What?", "--endpoint", fixture->endpoint,
                                      "--deployment", "missing", NULL };
-  Run run;
+  const char *debug_all[] = { "G_MESSAGES_DEBUG=all", NULL };
+  GazeTestRun run;
 
-  run_gaze (&run, GAZE_TEST_SERVER_KEY, "all", ok);
+  gaze_test_run_gaze (&run, GAZE_TEST_SERVER_KEY, debug_all, ok);
   g_assert_cmpint (run.status, ==, 0);
   if (strstr (run.err, "api-key: [REDACTED]") == NULL)
     g_error ("the debug log shows no redacted key:\n%s", run.err);
   g_assert_null (strstr (run.out, GAZE_TEST_SERVER_KEY));
   g_assert_null (strstr (run.err, GAZE_TEST_SERVER_KEY));
-  run_clear (&run);
+  gaze_test_run_clear (&run);
 
-  run_gaze (&run, GAZE_TEST_SERVER_KEY, "all", wrong_deployment);
+  gaze_test_run_gaze (&run, GAZE_TEST_SERVER_KEY, debug_all, wrong_deployment);
   g_assert_cmpint (run.status, ==, 5);
   g_assert_null (strstr (run.out, GAZE_TEST_SERVER_KEY));
   g_assert_null (strstr (run.err, GAZE_TEST_SERVER_KEY));
-  run_clear (&run);
+  gaze_test_run_clear (&run);
 }
 
 int
