@@ -356,7 +356,8 @@ typedef struct
 {
   const char *name;          /* As people know it, for messages. */
   const char *module;        /* How gdk-pixbuf's loader for it is named:
-                              * prefixes, separated by spaces. */
+                              * prefixes, separated by spaces; NULL for
+                              * JPEG, which gaze-jpeg decodes. */
   gint64      max_pixels;
   guint       decode_cost;   /* Bytes a source pixel takes while decoding; 0 if scaled. */
   gsize       batch;         /* Bytes given to the loader at once; 0 for each chunk read. */
@@ -395,7 +396,7 @@ typedef struct
  * running at once share a budget of it.
  */
 static const FormatInfo formats[N_FORMATS] = {
-  [FORMAT_JPEG] = { "JPEG", "jpeg", MEGAPIXELS (1000), 0, 0, FALSE },
+  [FORMAT_JPEG] = { "JPEG", NULL, MEGAPIXELS (1000), 0, 0, FALSE },
   [FORMAT_PNG] = { "PNG", "png", MEGAPIXELS (50), 4, 0, FALSE },
   [FORMAT_GIF] = { "GIF", "gif", MEGAPIXELS (50), 4, 1024 * 1024, FALSE },
   [FORMAT_WEBP] = { "WebP", "webp", MEGAPIXELS (50), 0, 0, FALSE },
@@ -410,7 +411,7 @@ static const FormatInfo formats[N_FORMATS] = {
  * the decoding budget keeps more than two large ones from filling the disk
  * at once. */
 static const FormatInfo progressive_jpeg = {
-  "progressive JPEG", "jpeg", MEGAPIXELS (200), 1, 0, FALSE
+  "progressive JPEG", NULL, MEGAPIXELS (200), 1, 0, FALSE
 };
 
 /*
@@ -1018,8 +1019,11 @@ static gboolean
 is_module_for (const FormatInfo *format,
                const char       *module)
 {
-  g_auto(GStrv) prefixes = g_strsplit (format->module, " ", -1);
+  g_auto(GStrv) prefixes = NULL;
 
+  g_assert (format->module != NULL);
+
+  prefixes = g_strsplit (format->module, " ", -1);
   for (guint i = 0; prefixes[i] != NULL; i++)
     {
       if (g_str_has_prefix (module, prefixes[i]))
